@@ -1,0 +1,29 @@
+//! Applying the generated SQL to a connection, for apps and tools that do not go through
+//! Diesel migrations.
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+use crate::{sql, AuditConfig, Error, TrackSpec};
+
+/// Creates (or completes) the core schema: audit table, partitions, context storage,
+/// registry. Safe to run twice.
+pub fn install_core_schema(conn: &mut PgConnection, config: &AuditConfig) -> Result<(), Error> {
+    let sql = sql::core_schema_sql(config);
+    conn.transaction(|conn| conn.batch_execute(&sql))?;
+    Ok(())
+}
+
+/// Installs or replaces the capture triggers of `spec`, in one transaction.
+pub fn install(conn: &mut PgConnection, spec: &TrackSpec, config: &AuditConfig) -> Result<(), Error> {
+    let sql = sql::install_sql(spec, config)?;
+    conn.transaction(|conn| conn.batch_execute(&sql))?;
+    Ok(())
+}
+
+/// Removes the capture triggers of `spec`'s table, in one transaction.
+pub fn uninstall(conn: &mut PgConnection, spec: &TrackSpec, config: &AuditConfig) -> Result<(), Error> {
+    let sql = sql::uninstall_sql(spec, config)?;
+    conn.transaction(|conn| conn.batch_execute(&sql))?;
+    Ok(())
+}

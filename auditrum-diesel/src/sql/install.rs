@@ -1,0 +1,119 @@
+//! Install and uninstall SQL for one table's spec.
+//!
+//! Both can be re-run: installing replaces the functions and triggers of an older version
+//! of the spec (same names), so a table always has exactly one set of triggers.
+
+use sha2::{Digest, Sha256};
+
+use super::quote;
+use super::triggers::{Capture, OPERATIONS};
+use crate::{AuditConfig, SpecError, TrackSpec};
+
+/// SQL that installs (or replaces) the capture triggers of `spec` and records the spec in
+/// the registry table. Needs the core schema ([`core_schema_sql`](crate::core_schema_sql)).
+///
+/// ```
+/// use auditrum_diesel::{install_sql, AuditConfig, TrackSpec};
+///
+/// let spec = TrackSpec::new("users")?.track_only(["email", "name"]);
+/// let sql = install_sql(&spec, &AuditConfig::default())?;
+/// assert!(sql.contains("REFERENCING NEW TABLE AS new_rows"));
+/// # Ok::<(), auditrum_diesel::SpecError>(())
+/// ```
+pub fn install_sql(spec: &TrackSpec, config: &AuditConfig) -> Result<String, SpecError> {
+    spec.validate()?;
+    let capture = Capture { spec, config };
+    let triggers = trigger_sql(&capture);
+    let checksum = hex::encode(Sha256::digest(triggers.as_bytes()));
+    Ok(format!(
+        "-- auditrum: capture {table} (spec {fingerprint})\n{triggers}\n{registry}\n",
+        table = spec.display_name(),
+        fingerprint = spec.fingerprint(),
+        registry = registry_upsert(spec, config, &checksum),
+    ))
+}
+
+/// SQL that removes the capture triggers of `spec`'s table and its registry entry. Events
+/// already recorded stay in the log.
+pub fn uninstall_sql(spec: &TrackSpec, config: &AuditConfig) -> Result<String, SpecError> {
+    let capture = Capture { spec, config };
+    let mut sql = format!("-- auditrum: stop capturing {}\n", spec.display_name());
+    for operation in OPERATIONS {
+        sql.push_str(&format!(
+            "DROP TRIGGER IF EXISTS {} ON {};\nDROP FUNCTION IF EXISTS {}();\n",
+            capture.trigger_name(operation),
+            capture.table(),
+            capture.function_name(operation),
+        ));
+    }
+    sql.push_str(&format!(
+        "DELETE FROM {} WHERE table_schema = {} AND table_name = {};\n",
+        config.qualified_registry_table(),
+        quote::literal(spec.table_schema()),
+        quote::literal(spec.table_name()),
+    ));
+    Ok(sql)
+}
+
+/// The four functions and triggers.
+fn trigger_sql(capture: &Capture) -> String {
+    OPERATIONS
+        .iter()
+        .map(|operation| {
+            format!(
+                "{}\n{}",
+                function(capture, operation),
+                trigger(capture, operation)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A trigger function around the capture statement. `SECURITY DEFINER` lets the app role
+/// write events without write access to the log; the pinned `search_path` keeps a caller's
+/// objects out of it. `use_column` lets the query's alias `new` win over PL/pgSQL's `NEW`.
+fn function(capture: &Capture, operation: &str) -> String {
+    format!(
+        "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger\n\
+         LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp\n\
+         AS $auditrum$\n\
+         #variable_conflict use_column\n\
+         BEGIN\n    {statement};\n    RETURN NULL;\nEND\n$auditrum$;",
+        name = capture.function_name(operation),
+        statement = capture.statement(operation),
+    )
+}
+
+fn trigger(capture: &Capture, operation: &str) -> String {
+    let name = capture.trigger_name(operation);
+    let table = capture.table();
+    let referencing = match operation {
+        "insert" => " REFERENCING NEW TABLE AS new_rows",
+        "update" => " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        "delete" => " REFERENCING OLD TABLE AS old_rows",
+        _ => "",
+    };
+    format!(
+        "DROP TRIGGER IF EXISTS {name} ON {table};\n\
+         CREATE TRIGGER {name} AFTER {event} ON {table}{referencing}\n    \
+         FOR EACH STATEMENT EXECUTE FUNCTION {function}();\n",
+        event = operation.to_uppercase(),
+        function = capture.function_name(operation),
+    )
+}
+
+fn registry_upsert(spec: &TrackSpec, config: &AuditConfig, checksum: &str) -> String {
+    format!(
+        "INSERT INTO {registry} (table_schema, table_name, spec, fingerprint, checksum)\n\
+         VALUES ({schema}, {table}, {spec}::jsonb, {fingerprint}, {checksum})\n\
+         ON CONFLICT (table_schema, table_name) DO UPDATE SET spec = EXCLUDED.spec, \
+         fingerprint = EXCLUDED.fingerprint, checksum = EXCLUDED.checksum, installed_at = now();",
+        registry = config.qualified_registry_table(),
+        schema = quote::literal(spec.table_schema()),
+        table = quote::literal(spec.table_name()),
+        spec = quote::literal(&spec.to_json()),
+        fingerprint = quote::literal(&spec.fingerprint()),
+        checksum = quote::literal(checksum),
+    )
+}

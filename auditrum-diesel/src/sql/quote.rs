@@ -1,0 +1,40 @@
+//! The only two ways a name or a value enters generated SQL.
+//!
+//! Generated SQL is migration text (no bind parameters), so every identifier goes through
+//! [`ident`] and every value through [`literal`]. Nothing else may splice text into SQL.
+
+/// Quotes an identifier for PostgreSQL: `users` → `"users"`, `we"ird` → `"we""ird"`.
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A schema-qualified name: `"schema"."name"`.
+pub fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", ident(schema), ident(name))
+}
+
+/// Quotes a value as a standard-conforming string literal: `it's` → `'it''s'`.
+///
+/// Backslashes need no escaping in a standard (non-`E`) literal, which PostgreSQL has
+/// used by default since 9.1 (`standard_conforming_strings = on`).
+pub fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_double_inner_quotes() {
+        assert_eq!(ident("users"), "\"users\"");
+        assert_eq!(ident("we\"ird"), "\"we\"\"ird\"");
+        assert_eq!(qualified("a b", "c"), "\"a b\".\"c\"");
+    }
+
+    #[test]
+    fn literals_double_single_quotes() {
+        assert_eq!(literal("it's"), "'it''s'");
+        assert_eq!(literal(r"C:\x"), r"'C:\x'");
+    }
+}

@@ -1,0 +1,15 @@
+//! INSERT: one event per inserted row, with the row's tracked columns as `new_data`.
+
+use super::Capture;
+
+pub(super) fn statement(capture: &Capture) -> String {
+    format!(
+        "{insert}\n    SELECT {fixed}, {key}, {data}, {meta}\n    FROM new_rows AS new\n    WHERE {condition}",
+        insert = capture.insert_into(&["record_id", "new_data", "meta"]),
+        fixed = capture.fixed_values("INSERT"),
+        key = capture.key("new"),
+        data = capture.data("new"),
+        meta = capture.meta("new"),
+        condition = capture.condition(),
+    )
+}

@@ -1,0 +1,168 @@
+//! Per-table capture triggers, generated from a [`TrackSpec`].
+//!
+//! Each audited table gets one statement-level trigger per operation. INSERT, UPDATE and
+//! DELETE read the statement's transition tables, so a bulk write stores its N events with
+//! one `INSERT … SELECT`. TRUNCATE has no rows and writes one event. See `docs/architecture.md`.
+
+mod delete;
+mod insert;
+mod truncate;
+mod update;
+
+use sha2::{Digest, Sha256};
+
+use super::quote;
+use crate::{AuditConfig, TrackSpec};
+
+/// The operations a table's triggers capture, in installation order.
+pub(crate) const OPERATIONS: [&str; 4] = ["insert", "update", "delete", "truncate"];
+
+/// Everything the generators need: the spec (validated) and the audit log it writes to.
+pub(crate) struct Capture<'a> {
+    pub spec: &'a TrackSpec,
+    pub config: &'a AuditConfig,
+}
+
+impl Capture<'_> {
+    /// The `INSERT INTO <audit table> …` statement run by the trigger of `operation`.
+    pub fn statement(&self, operation: &str) -> String {
+        match operation {
+            "insert" => insert::statement(self),
+            "update" => update::statement(self),
+            "delete" => delete::statement(self),
+            "truncate" => truncate::statement(self),
+            _ => unreachable!("unknown operation {operation}"),
+        }
+    }
+
+    /// `"schema"."<audit table>_<table>_<operation>"`, cut to PostgreSQL's 63-byte limit
+    /// with a hash suffix so long names stay unique.
+    pub fn function_name(&self, operation: &str) -> String {
+        let name = format!("{}_{}_{operation}", self.config.table(), self.spec.table_name());
+        quote::qualified(self.spec.table_schema(), &shorten(&name))
+    }
+
+    /// `<audit table>_<operation>`: the trigger's name on the audited table.
+    pub fn trigger_name(&self, operation: &str) -> String {
+        quote::ident(&shorten(&format!("{}_{operation}", self.config.table())))
+    }
+
+    /// `"schema"."table"` of the audited table.
+    pub fn table(&self) -> String {
+        quote::qualified(self.spec.table_schema(), self.spec.table_name())
+    }
+
+    /// The columns every event names: operation, table, and the transaction's context.
+    pub fn insert_into(&self, columns: &[&str]) -> String {
+        format!(
+            "INSERT INTO {} (operation, table_schema, table_name, txid, context_id, {})",
+            self.config.qualified_table(),
+            columns.join(", ")
+        )
+    }
+
+    /// The values matching [`insert_into`](Self::insert_into)'s fixed columns. The context
+    /// id is an uncorrelated subquery: evaluated once per statement, and only when at
+    /// least one event is written.
+    pub fn fixed_values(&self, operation: &str) -> String {
+        format!(
+            "'{operation}', {}, {}, txid_current(), (SELECT {}())",
+            quote::literal(self.spec.table_schema()),
+            quote::literal(self.spec.table_name()),
+            self.config.object("_context_id"),
+        )
+    }
+
+    /// The record key of the row `alias`: its text, or a JSON array for a composite key.
+    pub fn key(&self, alias: &str) -> String {
+        match self.spec.key_columns() {
+            [single] => format!("{alias}.{}::text", quote::ident(single)),
+            columns => {
+                let items: Vec<String> = columns
+                    .iter()
+                    .map(|c| format!("{alias}.{}", quote::ident(c)))
+                    .collect();
+                format!("jsonb_build_array({})::text", items.join(", "))
+            }
+        }
+    }
+
+    /// The tracked columns of the row `alias` as a JSON object.
+    pub fn data(&self, alias: &str) -> String {
+        let names: Vec<String> = self
+            .spec
+            .tracked_columns()
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        json_object(alias, &names)
+    }
+
+    /// The meta columns of the row `alias` as a JSON object, or NULL when there are none.
+    pub fn meta(&self, alias: &str) -> String {
+        if self.spec.meta_columns().is_empty() {
+            return "NULL".into();
+        }
+        json_object(alias, self.spec.meta_columns())
+    }
+
+    /// The condition, or TRUE, evaluated on the row named `new` in the query.
+    pub fn condition(&self) -> String {
+        match self.spec.condition_sql() {
+            Some(condition) => format!("({condition})"),
+            None => "TRUE".into(),
+        }
+    }
+
+    /// Columns the trigger reads from a transition table: key, tracked and meta columns.
+    pub fn read_columns(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.spec.key_columns().to_vec();
+        let more = self.spec.tracked_columns().into_iter().map(|c| c.name);
+        for name in more.chain(self.spec.meta_columns().iter().cloned()) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+}
+
+/// `jsonb_build_object('a', alias."a", …)`, in calls of at most 50 pairs (PostgreSQL
+/// passes at most 100 arguments to a function) joined with `||`.
+fn json_object(alias: &str, names: &[String]) -> String {
+    let pairs: Vec<String> = names
+        .iter()
+        .map(|name| format!("{}, {alias}.{}", quote::literal(name), quote::ident(name)))
+        .collect();
+    pairs
+        .chunks(50)
+        .map(|chunk| format!("jsonb_build_object({})", chunk.join(", ")))
+        .collect::<Vec<_>>()
+        .join(" || ")
+}
+
+/// Cuts a name to PostgreSQL's 63-byte identifier limit, keeping it unique with a hash.
+fn shorten(name: &str) -> String {
+    const LIMIT: usize = 63;
+    if name.len() <= LIMIT {
+        return name.to_owned();
+    }
+    let hash = hex::encode(&Sha256::digest(name.as_bytes())[..4]);
+    let mut cut = LIMIT - hash.len() - 1;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{hash}", &name[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_names_are_cut_with_a_hash() {
+        let long = "x".repeat(80);
+        let short = super::shorten(&long);
+        assert_eq!(short.len(), 63);
+        assert_ne!(short, super::shorten(&"x".repeat(81)));
+        assert_eq!(super::shorten("users"), "users");
+    }
+}

@@ -1,0 +1,11 @@
+//! TRUNCATE: one event for the statement; the rows it removed are not listed.
+
+use super::Capture;
+
+pub(super) fn statement(capture: &Capture) -> String {
+    format!(
+        "{insert}\n    VALUES ({fixed}, NULL)",
+        insert = capture.insert_into(&["record_id"]),
+        fixed = capture.fixed_values("TRUNCATE"),
+    )
+}

@@ -1,0 +1,90 @@
+//! UPDATE: one event per row whose tracked columns (or key) changed, with a paired diff
+//! `{"col": {"old": …, "new": …}}`.
+//!
+//! Old and new rows are paired by position: PostgreSQL appends each updated row to
+//! `old_rows` and `new_rows` together, so the n-th old row and the n-th new row are the same
+//! row even when the statement changed its key (pairing by key would match a swapped key
+//! with the wrong partner). This is an implementation property of PostgreSQL, pinned by the
+//! test `update_pairs_rows_by_position_when_every_key_is_swapped`.
+
+use super::Capture;
+use crate::sql::quote;
+use crate::{spec::Column, StorageMode};
+
+pub(super) fn statement(capture: &Capture) -> String {
+    let spec = capture.spec;
+    let tracked = spec.tracked_columns();
+    let mut columns = vec!["record_id", "old_record_id", "diff"];
+    let mut values = vec![
+        capture.key("n"),
+        format!("NULLIF({}, {})", capture.key("o"), capture.key("n")),
+        diff(&tracked),
+    ];
+    if spec.storage_mode() == StorageMode::Full {
+        columns.extend(["old_data", "new_data"]);
+        values.extend([capture.data("o"), capture.data("n")]);
+    }
+    columns.push("meta");
+    values.push(capture.meta("n"));
+
+    // A key change is recorded even when the key columns are not tracked.
+    let untracked_key: Vec<Column> = spec
+        .key_columns()
+        .iter()
+        .filter(|k| !tracked.iter().any(|c| &c.name == *k))
+        .map(|k| spec.column(k))
+        .collect();
+    let changes: Vec<String> = tracked.iter().chain(&untracked_key).map(changed).collect();
+    let mut filter = format!("({})", changes.join("\n        OR "));
+    if spec.condition_sql().is_some() {
+        filter.push_str("\n      AND (n.auditrum_in_scope OR o.auditrum_in_scope)");
+    }
+    format!(
+        "{insert}\n    SELECT {fixed}, {values}\n    FROM {new} AS n\n    JOIN {old} AS o ON o.auditrum_position = n.auditrum_position\n    WHERE {filter}",
+        insert = capture.insert_into(&columns),
+        fixed = capture.fixed_values("UPDATE"),
+        values = values.join(", "),
+        new = numbered(capture, "new_rows"),
+        old = numbered(capture, "old_rows"),
+    )
+}
+
+/// The rows of a transition table with their position (and whether the condition holds).
+fn numbered(capture: &Capture, transition_table: &str) -> String {
+    let mut items = vec!["row_number() OVER () AS auditrum_position".to_owned()];
+    if capture.spec.condition_sql().is_some() {
+        items.push(format!("{} AS auditrum_in_scope", capture.condition()));
+    }
+    items.extend(
+        capture
+            .read_columns()
+            .iter()
+            .map(|c| format!("new.{}", quote::ident(c))),
+    );
+    format!("(SELECT {} FROM {transition_table} AS new)", items.join(", "))
+}
+
+/// Whether `column` differs between the old row `o` and the new row `n`.
+fn changed(column: &Column) -> String {
+    let name = quote::ident(&column.name);
+    match column.comparison_cast() {
+        Some(cast) => format!("n.{name}::{cast} IS DISTINCT FROM o.{name}::{cast}"),
+        None => format!("n.{name} IS DISTINCT FROM o.{name}"),
+    }
+}
+
+/// The paired diff, built column by column: only changed columns appear.
+fn diff(tracked: &[Column]) -> String {
+    let parts: Vec<String> = tracked
+        .iter()
+        .map(|column| {
+            let name = quote::ident(&column.name);
+            format!(
+                "CASE WHEN {} THEN jsonb_build_object({}, jsonb_build_object('old', o.{name}, 'new', n.{name})) ELSE '{{}}'::jsonb END",
+                changed(column),
+                quote::literal(&column.name),
+            )
+        })
+        .collect();
+    parts.join("\n        || ")
+}
