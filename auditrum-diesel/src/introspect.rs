@@ -33,7 +33,8 @@ pub fn complete(
 ) -> Result<TrackSpec, Error> {
     let rows: Vec<ColumnRow> = diesel::sql_query(
         "SELECT a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS sql_type, \
-                COALESCE(array_position(i.indkey::int2[], a.attnum), 0) AS key_position \
+                COALESCE((SELECT k.ord::int FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) \
+                           WHERE k.attnum = a.attnum), 0) AS key_position \
          FROM pg_attribute a \
          LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary \
          WHERE a.attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) \

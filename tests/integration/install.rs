@@ -1,0 +1,96 @@
+//! Installing, re-installing and removing a spec.
+
+use auditrum_diesel::{apply, core_schema_sql, AuditConfig, Operation, TrackSpec};
+use auditrum_integration_tests::*;
+use serde_json::json;
+
+fn trigger_count(conn: &mut diesel::PgConnection, table: &str) -> i64 {
+    count(
+        conn,
+        &format!("SELECT count(*) FROM pg_trigger WHERE tgrelid = '{table}'::regclass AND NOT tgisinternal"),
+    )
+}
+
+#[test]
+fn the_core_schema_can_be_installed_twice() {
+    let (_db, mut conn) = audited_database();
+    exec(&mut conn, &core_schema_sql(&AuditConfig::default()));
+    // Current and next month, plus DEFAULT.
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'auditlog'::regclass"), 3);
+}
+
+#[test]
+fn reinstalling_the_same_or_a_changed_spec_leaves_one_set_of_triggers() {
+    let (_db, mut conn) = audited_database();
+    exec(&mut conn, "CREATE TABLE users (id int PRIMARY KEY, email text, name text)");
+    let v1 = TrackSpec::new("users").unwrap().columns(["id", "email", "name"]);
+    track(&mut conn, &v1);
+    track(&mut conn, &v1);
+    assert_eq!(trigger_count(&mut conn, "users"), 4);
+    let v2 = v1.clone().exclude(["name"]);
+    track(&mut conn, &v2);
+    assert_eq!(trigger_count(&mut conn, "users"), 4);
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog_tracked"), 1);
+    assert_eq!(
+        count(&mut conn, &format!("SELECT count(*) FROM auditlog_tracked WHERE fingerprint = '{}'", v2.fingerprint())),
+        1
+    );
+    exec(&mut conn, "INSERT INTO users VALUES (1, 'a', 'Ann')");
+    exec(&mut conn, "UPDATE users SET name = 'Anne'");
+    let events = events(&mut conn);
+    assert_eq!(events.len(), 1, "one event per write (one trigger set), none for the excluded column");
+    assert_eq!(events[0].new_data, Some(json!({"id": 1, "email": "a"})));
+}
+
+#[test]
+fn uninstall_stops_capture_and_keeps_the_events() {
+    let (_db, mut conn) = audited_database();
+    exec(&mut conn, "CREATE TABLE users (id int PRIMARY KEY, email text)");
+    let spec = TrackSpec::new("users").unwrap().columns(["id", "email"]);
+    track(&mut conn, &spec);
+    exec(&mut conn, "INSERT INTO users VALUES (1, 'a')");
+    apply::uninstall(&mut conn, &spec, &AuditConfig::default()).unwrap();
+    exec(&mut conn, "INSERT INTO users VALUES (2, 'b')");
+    assert_eq!(trigger_count(&mut conn, "users"), 0);
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog_tracked"), 0);
+    let events = events(&mut conn);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].operation, Operation::Insert);
+}
+
+#[test]
+fn an_invalid_spec_is_refused_before_any_sql_runs() {
+    let (_db, mut conn) = audited_database();
+    exec(&mut conn, "CREATE TABLE users (id int PRIMARY KEY, email text)");
+    let spec = TrackSpec::new("users")
+        .unwrap()
+        .columns(["id", "email"])
+        .track_only(["email"])
+        .exclude(["id"]);
+    let error = apply::install(&mut conn, &spec, &AuditConfig::default()).unwrap_err();
+    assert!(matches!(error, auditrum_diesel::Error::Spec(_)), "{error}");
+    assert_eq!(trigger_count(&mut conn, "users"), 0);
+}
+
+#[test]
+fn a_second_audit_log_with_its_own_names_works_beside_the_default() {
+    let (_db, mut conn) = audited_database();
+    let config = AuditConfig::new()
+        .with_table("audit.events")
+        .unwrap()
+        .with_context_setting("myapp.audit")
+        .unwrap();
+    exec(&mut conn, "CREATE SCHEMA audit; CREATE TABLE t (id int PRIMARY KEY, v int)");
+    apply::install_core_schema(&mut conn, &config).unwrap();
+    apply::install(&mut conn, &TrackSpec::new("t").unwrap().columns(["id", "v"]), &config).unwrap();
+    exec(
+        &mut conn,
+        r#"BEGIN; SET LOCAL myapp.audit = '{"source": "job"}'; INSERT INTO t VALUES (1, 1); COMMIT;"#,
+    );
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM audit.events"), 1);
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog"), 0);
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) FROM audit.events e JOIN audit.events_context c ON c.id = e.context_id WHERE c.context ->> 'source' = 'job'"),
+        1
+    );
+}

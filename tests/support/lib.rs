@@ -1,0 +1,112 @@
+//! Shared helpers of the integration tests: a fresh database with the audit log installed,
+//! and typed reads of what the triggers wrote.
+#![warn(missing_docs)]
+
+use auditrum_diesel::schema::{auditlog, auditlog_context};
+use auditrum_diesel::{apply, AuditConfig, Operation, TrackSpec};
+use auditrum_testdb::TestDatabase;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use serde_json::Value;
+
+/// A fresh database with the core schema installed, and a connection to it.
+pub fn audited_database() -> (TestDatabase, PgConnection) {
+    let database = TestDatabase::new();
+    let mut conn = database.connect();
+    apply::install_core_schema(&mut conn, &AuditConfig::default()).expect("core schema installs");
+    (database, conn)
+}
+
+/// Runs SQL statements, panicking with the statement on error.
+pub fn exec(conn: &mut PgConnection, sql: &str) {
+    if let Err(e) = conn.batch_execute(sql) {
+        panic!("SQL failed: {e}\n{sql}");
+    }
+}
+
+/// Installs the triggers of `spec` on the default audit log.
+pub fn track(conn: &mut PgConnection, spec: &TrackSpec) {
+    apply::install(conn, spec, &AuditConfig::default()).expect("spec installs");
+}
+
+/// An event as the tests read it back.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = auditlog)]
+pub struct Event {
+    /// Event id.
+    pub id: i64,
+    /// Operation.
+    pub operation: Operation,
+    /// Schema of the audited table.
+    pub table_schema: String,
+    /// Name of the audited table.
+    pub table_name: String,
+    /// Record key.
+    pub record_id: Option<String>,
+    /// Key before a key change.
+    pub old_record_id: Option<String>,
+    /// Paired diff.
+    pub diff: Option<Value>,
+    /// Row before.
+    pub old_data: Option<Value>,
+    /// Row after.
+    pub new_data: Option<Value>,
+    /// Meta columns.
+    pub meta: Option<Value>,
+    /// Transaction id.
+    pub txid: i64,
+    /// Context row.
+    pub context_id: Option<i64>,
+}
+
+/// Every event of the log, in id order.
+pub fn events(conn: &mut PgConnection) -> Vec<Event> {
+    auditlog::table
+        .select(Event::as_select())
+        .order(auditlog::id)
+        .load(conn)
+        .expect("events load")
+}
+
+/// Every event of one table, in id order.
+pub fn events_of(conn: &mut PgConnection, table: &str) -> Vec<Event> {
+    auditlog::table
+        .filter(auditlog::table_name.eq(table))
+        .select(Event::as_select())
+        .order(auditlog::id)
+        .load(conn)
+        .expect("events load")
+}
+
+/// The stored context of an event, if any.
+pub fn context_of(conn: &mut PgConnection, event: &Event) -> Option<Value> {
+    let id = event.context_id?;
+    auditlog_context::table
+        .find(id)
+        .select(auditlog_context::context)
+        .first(conn)
+        .ok()
+}
+
+/// Number of rows the context table holds.
+pub fn context_rows(conn: &mut PgConnection) -> i64 {
+    auditlog_context::table.count().get_result(conn).expect("count contexts")
+}
+
+/// A one-value query: `SELECT <expr>` as bigint.
+pub fn count(conn: &mut PgConnection, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT ({sql})::bigint AS n"))
+        .get_result::<Count>(conn)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
+}
+
+/// `{"old": old, "new": new}` for comparing a diff entry.
+pub fn change(old: Value, new: Value) -> Value {
+    serde_json::json!({ "old": old, "new": new })
+}
