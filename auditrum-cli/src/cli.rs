@@ -1,0 +1,119 @@
+//! The command line, declared with clap. Doc comments here are the `--help` text.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Audit log for Diesel + PostgreSQL: install the schema and triggers, read a record's
+/// history.
+#[derive(Debug, Parser)]
+#[command(name = "auditrum-diesel", version, about)]
+pub struct Cli {
+    /// Options of every subcommand.
+    #[command(flatten)]
+    pub global: Global,
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// PostgreSQL URL of the database to work on.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// The audit table, `table` or `schema.table`.
+    #[arg(long, env = "AUDITRUM_TABLE", global = true, default_value = "auditlog")]
+    pub audit_table: String,
+    /// The setting the triggers read the context from.
+    #[arg(long, env = "AUDITRUM_CONTEXT_SETTING", global = true, default_value = "auditrum.context")]
+    pub context_setting: String,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the audit table, its partitions, context storage and registry (re-runnable).
+    InitSchema(DryRun),
+    /// Install (or replace) the capture triggers of a table.
+    Track(Track),
+    /// Remove the capture triggers of a table; its recorded events stay.
+    Untrack(Untrack),
+    /// Print the events of one record, oldest first.
+    History(History),
+}
+
+/// `--dry-run`.
+#[derive(Debug, Args)]
+pub struct DryRun {
+    /// Print the SQL instead of running it.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `track`.
+#[derive(Debug, Args)]
+pub struct Track {
+    /// The table, `table` or `schema.table`.
+    pub table: String,
+    /// Record changes of these columns only (comma-separated).
+    #[arg(long, value_delimiter = ',', conflicts_with = "exclude")]
+    pub track_only: Vec<String>,
+    /// Record changes of every column but these (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    /// Record only rows for which this SQL condition holds; the row is named NEW.
+    #[arg(long)]
+    pub condition: Option<String>,
+    /// Primary-key columns (comma-separated); read from the table when omitted.
+    #[arg(long, value_delimiter = ',')]
+    pub key: Vec<String>,
+    /// Columns copied onto every event's `meta` (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub meta: Vec<String>,
+    /// How much of each row an event stores.
+    #[arg(long, value_enum, default_value_t = Storage::Diff)]
+    pub storage: Storage,
+    /// `--dry-run`.
+    #[command(flatten)]
+    pub dry_run: DryRun,
+}
+
+/// Storage modes, as `TrackSpec` has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Storage {
+    /// UPDATE stores the diff only.
+    Diff,
+    /// UPDATE also stores the full old and new rows.
+    Full,
+}
+
+/// `untrack`.
+#[derive(Debug, Args)]
+pub struct Untrack {
+    /// The table, `table` or `schema.table`.
+    pub table: String,
+    /// `--dry-run`.
+    #[command(flatten)]
+    pub dry_run: DryRun,
+}
+
+/// `history`.
+#[derive(Debug, Args)]
+pub struct History {
+    /// The table, `table` or `schema.table`.
+    pub table: String,
+    /// The record's key; a composite key as a JSON array, e.g. '[7, 1]'.
+    pub key: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people: one block per event.
+    Text,
+    /// For programs: a JSON array.
+    Json,
+}

@@ -1,0 +1,17 @@
+//! `init-schema`: the audit table, partitions, context storage and registry.
+
+use auditrum_diesel::{apply, core_schema_sql};
+
+use crate::cli::DryRun;
+use crate::{CliError, Context};
+
+pub(super) fn run(args: DryRun, context: &Context) -> Result<(), CliError> {
+    if args.dry_run {
+        println!("{}", core_schema_sql(&context.config));
+        return Ok(());
+    }
+    let mut conn = context.connect()?;
+    apply::install_core_schema(&mut conn, &context.config)?;
+    eprintln!("audit schema ready: {}", context.config.qualified_table());
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! `track TABLE`: install (or replace) a table's capture triggers.
+
+use auditrum_diesel::{apply, install_sql, introspect, StorageMode, TrackSpec};
+
+use crate::cli::{Storage, Track};
+use crate::{CliError, Context};
+
+pub(super) fn run(args: Track, context: &Context) -> Result<(), CliError> {
+    let dry_run = args.dry_run.dry_run;
+    let use_table_key = args.key.is_empty();
+    let spec = spec_from(args)?;
+    // The table's columns and key come from the database; a dry run without one prints the
+    // SQL for the columns the arguments name.
+    let spec = match (dry_run, context.database_url.is_some()) {
+        (true, false) => spec,
+        _ => {
+            let mut conn = context.connect()?;
+            let spec = introspect::complete(&mut conn, spec, use_table_key)?;
+            if !dry_run {
+                apply::install(&mut conn, &spec, &context.config)?;
+                eprintln!(
+                    "tracking {}: {} column(s), key ({})",
+                    spec.display_name(),
+                    spec.tracked_columns().len(),
+                    spec.key_columns().join(", ")
+                );
+                return Ok(());
+            }
+            spec
+        }
+    };
+    println!("{}", install_sql(&spec, &context.config)?);
+    Ok(())
+}
+
+fn spec_from(args: Track) -> Result<TrackSpec, CliError> {
+    let mut spec = TrackSpec::new(&args.table)?
+        .track_only(args.track_only)
+        .exclude(args.exclude)
+        .meta(args.meta)
+        .storage(match args.storage {
+            Storage::Diff => StorageMode::Diff,
+            Storage::Full => StorageMode::Full,
+        });
+    if !args.key.is_empty() {
+        spec = spec.key(args.key);
+    }
+    if let Some(condition) = args.condition {
+        spec = spec.condition(condition);
+    }
+    Ok(spec)
+}

@@ -1,0 +1,18 @@
+//! `untrack TABLE`: remove a table's capture triggers; its events stay in the log.
+
+use auditrum_diesel::{apply, uninstall_sql, TrackSpec};
+
+use crate::cli::Untrack;
+use crate::{CliError, Context};
+
+pub(super) fn run(args: Untrack, context: &Context) -> Result<(), CliError> {
+    let spec = TrackSpec::new(&args.table)?;
+    if args.dry_run.dry_run {
+        println!("{}", uninstall_sql(&spec, &context.config)?);
+        return Ok(());
+    }
+    let mut conn = context.connect()?;
+    apply::uninstall(&mut conn, &spec, &context.config)?;
+    eprintln!("no longer tracking {}", spec.display_name());
+    Ok(())
+}

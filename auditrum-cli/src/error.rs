@@ -1,0 +1,35 @@
+//! Errors of the command line and their exit codes.
+
+/// What went wrong; every variant exits with code 2 (bad input, unreachable database,
+/// refused by the database).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// A subcommand that needs a database got no URL.
+    #[error("no database given: pass --database-url or set DATABASE_URL")]
+    NoDatabase,
+    /// The database could not be reached.
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    /// The library refused or the database failed.
+    #[error("{0}")]
+    Audit(#[from] auditrum_diesel::Error),
+    /// Invalid spec or configuration.
+    #[error("{0}")]
+    Spec(#[from] auditrum_diesel::SpecError),
+    /// Writing the output failed.
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl CliError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+
+    /// The message on one line: libpq's messages span several lines.
+    pub fn one_line(&self) -> String {
+        self.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+}
