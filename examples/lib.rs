@@ -8,6 +8,9 @@ pub fn database() -> (String, Option<auditrum_testdb::TestDatabase>) {
         return (url, None);
     }
     let database = auditrum_testdb::TestDatabase::new();
-    eprintln!("DATABASE_URL is unset: using a throwaway PostgreSQL ({})", auditrum_testdb::server().description());
+    eprintln!(
+        "DATABASE_URL is unset: using a throwaway PostgreSQL ({})",
+        auditrum_testdb::server().description()
+    );
     (database.url().to_owned(), Some(database))
 }

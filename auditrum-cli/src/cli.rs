@@ -22,10 +22,20 @@ pub struct Global {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
     /// The audit table, `table` or `schema.table`.
-    #[arg(long, env = "AUDITRUM_TABLE", global = true, default_value = "auditlog")]
+    #[arg(
+        long,
+        env = "AUDITRUM_TABLE",
+        global = true,
+        default_value = "auditlog"
+    )]
     pub audit_table: String,
     /// The setting the triggers read the context from.
-    #[arg(long, env = "AUDITRUM_CONTEXT_SETTING", global = true, default_value = "auditrum.context")]
+    #[arg(
+        long,
+        env = "AUDITRUM_CONTEXT_SETTING",
+        global = true,
+        default_value = "auditrum.context"
+    )]
     pub context_setting: String,
 }
 

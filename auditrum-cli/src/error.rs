@@ -30,6 +30,9 @@ impl CliError {
 
     /// The message on one line: libpq's messages span several lines.
     pub fn one_line(&self) -> String {
-        self.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+        self.to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }

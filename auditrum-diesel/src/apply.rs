@@ -15,14 +15,22 @@ pub fn install_core_schema(conn: &mut PgConnection, config: &AuditConfig) -> Res
 }
 
 /// Installs or replaces the capture triggers of `spec`, in one transaction.
-pub fn install(conn: &mut PgConnection, spec: &TrackSpec, config: &AuditConfig) -> Result<(), Error> {
+pub fn install(
+    conn: &mut PgConnection,
+    spec: &TrackSpec,
+    config: &AuditConfig,
+) -> Result<(), Error> {
     let sql = sql::install_sql(spec, config)?;
     conn.transaction(|conn| conn.batch_execute(&sql))?;
     Ok(())
 }
 
 /// Removes the capture triggers of `spec`'s table, in one transaction.
-pub fn uninstall(conn: &mut PgConnection, spec: &TrackSpec, config: &AuditConfig) -> Result<(), Error> {
+pub fn uninstall(
+    conn: &mut PgConnection,
+    spec: &TrackSpec,
+    config: &AuditConfig,
+) -> Result<(), Error> {
     let sql = sql::uninstall_sql(spec, config)?;
     conn.transaction(|conn| conn.batch_execute(&sql))?;
     Ok(())

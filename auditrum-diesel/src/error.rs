@@ -103,4 +103,3 @@ pub enum Error {
         table: String,
     },
 }
-

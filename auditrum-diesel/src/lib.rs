@@ -55,4 +55,6 @@ pub use config::AuditConfig;
 pub use error::{Error, SpecError};
 pub use operation::Operation;
 pub use spec::{Column, StorageMode, TrackSpec};
-pub use sql::{add_partitions_sql, core_schema_down_sql, core_schema_sql, install_sql, uninstall_sql};
+pub use sql::{
+    add_partitions_sql, core_schema_down_sql, core_schema_sql, install_sql, uninstall_sql,
+};

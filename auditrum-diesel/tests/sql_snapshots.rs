@@ -1,7 +1,9 @@
 //! Snapshots of the generated SQL, so a change to it shows in review. A snapshot proves
 //! nothing about behaviour: the integration tests in `tests/` run this SQL on PostgreSQL.
 
-use auditrum_diesel::{core_schema_sql, install_sql, uninstall_sql, AuditConfig, Column, StorageMode, TrackSpec};
+use auditrum_diesel::{
+    core_schema_sql, install_sql, uninstall_sql, AuditConfig, Column, StorageMode, TrackSpec,
+};
 
 fn users() -> TrackSpec {
     TrackSpec::new("app.users")

@@ -7,8 +7,14 @@ use serde_json::json;
 
 fn setup() -> (auditrum_testdb::TestDatabase, diesel::PgConnection) {
     let (db, mut conn) = audited_database();
-    exec(&mut conn, "CREATE TABLE notes (id int PRIMARY KEY, body text)");
-    track(&mut conn, &TrackSpec::new("notes").unwrap().columns(["id", "body"]));
+    exec(
+        &mut conn,
+        "CREATE TABLE notes (id int PRIMARY KEY, body text)",
+    );
+    track(
+        &mut conn,
+        &TrackSpec::new("notes").unwrap().columns(["id", "body"]),
+    );
     (db, conn)
 }
 
@@ -27,10 +33,16 @@ fn the_context_reaches_every_event_of_its_transaction_once() {
     assert_eq!(events.len(), 2000);
     let context_id = events[0].context_id.expect("events point at their context");
     assert!(events.iter().all(|e| e.context_id == Some(context_id)));
-    assert_eq!(context_rows(&mut conn), 1, "stored once, not per row or per statement");
+    assert_eq!(
+        context_rows(&mut conn),
+        1,
+        "stored once, not per row or per statement"
+    );
     assert_eq!(
         context_of(&mut conn, &events[0]),
-        Some(json!({"user_id": "alice@example.com", "change_reason": "it's a \\ test", "request_id": "r-1"}))
+        Some(
+            json!({"user_id": "alice@example.com", "change_reason": "it's a \\ test", "request_id": "r-1"})
+        )
     );
 }
 
@@ -45,7 +57,10 @@ fn the_context_does_not_leak_into_the_next_transaction() {
     );
     let events = events(&mut conn);
     assert!(events[0].context_id.is_some());
-    assert_eq!(events[1].context_id, None, "no context in the next transaction");
+    assert_eq!(
+        events[1].context_id, None,
+        "no context in the next transaction"
+    );
     assert_eq!(events[2].context_id, None, "nor outside any transaction");
 }
 
@@ -55,13 +70,22 @@ fn each_transaction_gets_its_own_context_row() {
     for i in 0..3 {
         exec(
             &mut conn,
-            &format!(r#"BEGIN; SET LOCAL auditrum.context = '{{"user_id": "u"}}'; INSERT INTO notes VALUES ({i}, 'a'); COMMIT;"#),
+            &format!(
+                r#"BEGIN; SET LOCAL auditrum.context = '{{"user_id": "u"}}'; INSERT INTO notes VALUES ({i}, 'a'); COMMIT;"#
+            ),
         );
     }
     let events = events(&mut conn);
-    assert_eq!(context_rows(&mut conn), 3, "the same context in three transactions is three rows");
+    assert_eq!(
+        context_rows(&mut conn),
+        3,
+        "the same context in three transactions is three rows"
+    );
     assert_ne!(events[0].context_id, events[1].context_id);
-    let txids = count(&mut conn, "SELECT count(DISTINCT txid) FROM auditlog_context");
+    let txids = count(
+        &mut conn,
+        "SELECT count(DISTINCT txid) FROM auditlog_context",
+    );
     assert_eq!(txids, 3);
 }
 
@@ -88,7 +112,11 @@ fn a_changed_context_within_a_transaction_is_stored_again() {
         .map(|e| context_of(&mut conn, e).unwrap()["change_reason"].clone())
         .collect();
     assert_eq!(reasons, [json!("first"), json!("first"), json!("third")]);
-    assert_eq!(context_rows(&mut conn), 2, "the rolled-back context row is gone with its savepoint");
+    assert_eq!(
+        context_rows(&mut conn),
+        2,
+        "the rolled-back context row is gone with its savepoint"
+    );
 }
 
 #[test]
@@ -99,7 +127,10 @@ fn an_invalid_context_fails_the_write_and_loses_nothing() {
         "BEGIN; SET LOCAL auditrum.context = 'not json'; INSERT INTO notes VALUES (1, 'a'); COMMIT;",
     );
     let error = result.expect_err("the write fails").to_string();
-    assert!(error.contains("auditrum"), "the error names its source: {error}");
+    assert!(
+        error.contains("auditrum"),
+        "the error names its source: {error}"
+    );
     exec(&mut conn, "ROLLBACK");
     assert_eq!(count(&mut conn, "SELECT count(*) FROM notes"), 0);
     assert_eq!(events(&mut conn).len(), 0);

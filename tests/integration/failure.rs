@@ -7,8 +7,14 @@ use diesel::connection::SimpleConnection;
 #[test]
 fn a_failing_trigger_rolls_back_the_users_write() {
     let (_db, mut conn) = audited_database();
-    exec(&mut conn, "CREATE TABLE notes (id int PRIMARY KEY, body text)");
-    track(&mut conn, &TrackSpec::new("notes").unwrap().columns(["id", "body"]));
+    exec(
+        &mut conn,
+        "CREATE TABLE notes (id int PRIMARY KEY, body text)",
+    );
+    track(
+        &mut conn,
+        &TrackSpec::new("notes").unwrap().columns(["id", "body"]),
+    );
     exec(&mut conn, "INSERT INTO notes VALUES (1, 'kept')");
     // Take away every partition the event could land in: the audit insert fails.
     exec(
@@ -25,5 +31,8 @@ fn a_failing_trigger_rolls_back_the_users_write() {
     let delete = conn.batch_execute("DELETE FROM notes");
     assert!(delete.is_err());
     assert_eq!(count(&mut conn, "SELECT count(*) FROM notes"), 1);
-    assert_eq!(count(&mut conn, "SELECT count(*) FROM notes WHERE body = 'kept'"), 1);
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) FROM notes WHERE body = 'kept'"),
+        1
+    );
 }

@@ -16,14 +16,25 @@ fn the_core_schema_can_be_installed_twice() {
     let (_db, mut conn) = audited_database();
     exec(&mut conn, &core_schema_sql(&AuditConfig::default()));
     // Current and next month, plus DEFAULT.
-    assert_eq!(count(&mut conn, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'auditlog'::regclass"), 3);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'auditlog'::regclass"
+        ),
+        3
+    );
 }
 
 #[test]
 fn reinstalling_the_same_or_a_changed_spec_leaves_one_set_of_triggers() {
     let (_db, mut conn) = audited_database();
-    exec(&mut conn, "CREATE TABLE users (id int PRIMARY KEY, email text, name text)");
-    let v1 = TrackSpec::new("users").unwrap().columns(["id", "email", "name"]);
+    exec(
+        &mut conn,
+        "CREATE TABLE users (id int PRIMARY KEY, email text, name text)",
+    );
+    let v1 = TrackSpec::new("users")
+        .unwrap()
+        .columns(["id", "email", "name"]);
     track(&mut conn, &v1);
     track(&mut conn, &v1);
     assert_eq!(trigger_count(&mut conn, "users"), 4);
@@ -32,20 +43,33 @@ fn reinstalling_the_same_or_a_changed_spec_leaves_one_set_of_triggers() {
     assert_eq!(trigger_count(&mut conn, "users"), 4);
     assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog_tracked"), 1);
     assert_eq!(
-        count(&mut conn, &format!("SELECT count(*) FROM auditlog_tracked WHERE fingerprint = '{}'", v2.fingerprint())),
+        count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) FROM auditlog_tracked WHERE fingerprint = '{}'",
+                v2.fingerprint()
+            )
+        ),
         1
     );
     exec(&mut conn, "INSERT INTO users VALUES (1, 'a', 'Ann')");
     exec(&mut conn, "UPDATE users SET name = 'Anne'");
     let events = events(&mut conn);
-    assert_eq!(events.len(), 1, "one event per write (one trigger set), none for the excluded column");
+    assert_eq!(
+        events.len(),
+        1,
+        "one event per write (one trigger set), none for the excluded column"
+    );
     assert_eq!(events[0].new_data, Some(json!({"id": 1, "email": "a"})));
 }
 
 #[test]
 fn uninstall_stops_capture_and_keeps_the_events() {
     let (_db, mut conn) = audited_database();
-    exec(&mut conn, "CREATE TABLE users (id int PRIMARY KEY, email text)");
+    exec(
+        &mut conn,
+        "CREATE TABLE users (id int PRIMARY KEY, email text)",
+    );
     let spec = TrackSpec::new("users").unwrap().columns(["id", "email"]);
     track(&mut conn, &spec);
     exec(&mut conn, "INSERT INTO users VALUES (1, 'a')");
@@ -61,7 +85,10 @@ fn uninstall_stops_capture_and_keeps_the_events() {
 #[test]
 fn an_invalid_spec_is_refused_before_any_sql_runs() {
     let (_db, mut conn) = audited_database();
-    exec(&mut conn, "CREATE TABLE users (id int PRIMARY KEY, email text)");
+    exec(
+        &mut conn,
+        "CREATE TABLE users (id int PRIMARY KEY, email text)",
+    );
     let spec = TrackSpec::new("users")
         .unwrap()
         .columns(["id", "email"])
@@ -80,9 +107,17 @@ fn a_second_audit_log_with_its_own_names_works_beside_the_default() {
         .unwrap()
         .with_context_setting("myapp.audit")
         .unwrap();
-    exec(&mut conn, "CREATE SCHEMA audit; CREATE TABLE t (id int PRIMARY KEY, v int)");
+    exec(
+        &mut conn,
+        "CREATE SCHEMA audit; CREATE TABLE t (id int PRIMARY KEY, v int)",
+    );
     apply::install_core_schema(&mut conn, &config).unwrap();
-    apply::install(&mut conn, &TrackSpec::new("t").unwrap().columns(["id", "v"]), &config).unwrap();
+    apply::install(
+        &mut conn,
+        &TrackSpec::new("t").unwrap().columns(["id", "v"]),
+        &config,
+    )
+    .unwrap();
     exec(
         &mut conn,
         r#"BEGIN; SET LOCAL myapp.audit = '{"source": "job"}'; INSERT INTO t VALUES (1, 1); COMMIT;"#,

@@ -7,15 +7,25 @@ use serde_json::json;
 #[test]
 fn an_update_that_changes_the_key_records_old_and_new_keys() {
     let (_db, mut conn) = audited_database();
-    exec(&mut conn, "CREATE TABLE tags (id int PRIMARY KEY, label text)");
-    track(&mut conn, &TrackSpec::new("tags").unwrap().track_only(["label"]));
+    exec(
+        &mut conn,
+        "CREATE TABLE tags (id int PRIMARY KEY, label text)",
+    );
+    track(
+        &mut conn,
+        &TrackSpec::new("tags").unwrap().track_only(["label"]),
+    );
     exec(&mut conn, "INSERT INTO tags VALUES (1, 'a'), (2, 'b')");
     exec(&mut conn, "UPDATE tags SET id = id + 100");
     let updates: Vec<Event> = events(&mut conn)
         .into_iter()
         .filter(|e| e.operation == Operation::Update)
         .collect();
-    assert_eq!(updates.len(), 2, "the key is not tracked, but a key change is recorded");
+    assert_eq!(
+        updates.len(),
+        2,
+        "the key is not tracked, but a key change is recorded"
+    );
     assert_eq!(updates[0].record_id.as_deref(), Some("101"));
     assert_eq!(updates[0].old_record_id.as_deref(), Some("1"));
     assert_eq!(updates[1].record_id.as_deref(), Some("102"));
@@ -34,7 +44,10 @@ fn update_pairs_rows_by_position_when_every_key_is_swapped() {
         "CREATE TABLE pairs (id int PRIMARY KEY DEFERRABLE INITIALLY DEFERRED, v int NOT NULL);
          INSERT INTO pairs SELECT g, g * 10 FROM generate_series(1, 300000) g;",
     );
-    track(&mut conn, &TrackSpec::new("pairs").unwrap().columns(["id", "v"]));
+    track(
+        &mut conn,
+        &TrackSpec::new("pairs").unwrap().columns(["id", "v"]),
+    );
     exec(
         &mut conn,
         "BEGIN;
@@ -42,7 +55,13 @@ fn update_pairs_rows_by_position_when_every_key_is_swapped() {
          UPDATE pairs SET id = CASE WHEN id % 2 = 1 THEN id + 1 ELSE id - 1 END, v = v + 1;
          COMMIT;",
     );
-    assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog WHERE operation = 'UPDATE'"), 300_000);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM auditlog WHERE operation = 'UPDATE'"
+        ),
+        300_000
+    );
     // Row (id k, v 10k) became (id partner(k), v 10k + 1): every event must say so.
     let mispaired = count(
         &mut conn,
@@ -59,7 +78,10 @@ fn update_pairs_rows_by_position_when_every_key_is_swapped() {
 #[test]
 fn composite_keys_are_recorded_as_json_arrays() {
     let (_db, mut conn) = audited_database();
-    exec(&mut conn, "CREATE TABLE lines (order_id int, line_no int, qty int, PRIMARY KEY (order_id, line_no))");
+    exec(
+        &mut conn,
+        "CREATE TABLE lines (order_id int, line_no int, qty int, PRIMARY KEY (order_id, line_no))",
+    );
     let spec = TrackSpec::new("lines")
         .unwrap()
         .key(["order_id", "line_no"])
@@ -71,7 +93,10 @@ fn composite_keys_are_recorded_as_json_arrays() {
     let events = events(&mut conn);
     assert_eq!(events[0].record_id.as_deref(), Some("[7, 1]"));
     assert_eq!(events[1].record_id.as_deref(), Some("[7, 1]"));
-    assert_eq!(events[1].diff, Some(json!({"qty": change(json!(3), json!(4))})));
+    assert_eq!(
+        events[1].diff,
+        Some(json!({"qty": change(json!(3), json!(4))}))
+    );
     assert_eq!(events[2].record_id.as_deref(), Some("[7, 2]"));
     assert_eq!(events[2].old_record_id.as_deref(), Some("[7, 1]"));
 }
@@ -79,13 +104,24 @@ fn composite_keys_are_recorded_as_json_arrays() {
 #[test]
 fn tables_in_another_schema_keep_their_schema() {
     let (_db, mut conn) = audited_database();
-    exec(&mut conn, r#"CREATE SCHEMA "Sales Dept"; CREATE TABLE "Sales Dept"."Order" (id uuid PRIMARY KEY, total int)"#);
-    let spec = TrackSpec::new("Sales Dept.Order").unwrap().columns(["id", "total"]);
+    exec(
+        &mut conn,
+        r#"CREATE SCHEMA "Sales Dept"; CREATE TABLE "Sales Dept"."Order" (id uuid PRIMARY KEY, total int)"#,
+    );
+    let spec = TrackSpec::new("Sales Dept.Order")
+        .unwrap()
+        .columns(["id", "total"]);
     track(&mut conn, &spec);
-    exec(&mut conn, r#"INSERT INTO "Sales Dept"."Order" VALUES ('00000000-0000-0000-0000-000000000001', 5)"#);
+    exec(
+        &mut conn,
+        r#"INSERT INTO "Sales Dept"."Order" VALUES ('00000000-0000-0000-0000-000000000001', 5)"#,
+    );
     let events = events(&mut conn);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].table_schema, "Sales Dept");
     assert_eq!(events[0].table_name, "Order");
-    assert_eq!(events[0].record_id.as_deref(), Some("00000000-0000-0000-0000-000000000001"));
+    assert_eq!(
+        events[0].record_id.as_deref(),
+        Some("00000000-0000-0000-0000-000000000001")
+    );
 }

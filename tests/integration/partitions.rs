@@ -6,8 +6,14 @@ use auditrum_integration_tests::*;
 #[test]
 fn writes_to_a_month_without_partition_land_in_default_and_move_out_when_it_is_added() {
     let (_db, mut conn) = audited_database();
-    exec(&mut conn, "CREATE TABLE notes (id int PRIMARY KEY, body text)");
-    track(&mut conn, &TrackSpec::new("notes").unwrap().columns(["id", "body"]));
+    exec(
+        &mut conn,
+        "CREATE TABLE notes (id int PRIMARY KEY, body text)",
+    );
+    track(
+        &mut conn,
+        &TrackSpec::new("notes").unwrap().columns(["id", "body"]),
+    );
     // Remove the current month's partition: this month's events have nowhere but DEFAULT.
     exec(
         &mut conn,
@@ -17,7 +23,11 @@ fn writes_to_a_month_without_partition_land_in_default_and_move_out_when_it_is_a
     assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog_default"), 2);
 
     exec(&mut conn, &add_partitions_sql(&AuditConfig::default(), 3));
-    assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog_default"), 0, "moved out of DEFAULT");
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) FROM auditlog_default"),
+        0,
+        "moved out of DEFAULT"
+    );
     assert_eq!(
         count(
             &mut conn,
@@ -25,7 +35,11 @@ fn writes_to_a_month_without_partition_land_in_default_and_move_out_when_it_is_a
         ),
         2
     );
-    assert_eq!(events(&mut conn).iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2], "ids kept");
+    assert_eq!(
+        events(&mut conn).iter().map(|e| e.id).collect::<Vec<_>>(),
+        [1, 2],
+        "ids kept"
+    );
     // Current month through three months ahead, plus DEFAULT; running again adds none.
     let partitions = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'auditlog'::regclass";
     assert_eq!(count(&mut conn, partitions), 5);
@@ -54,5 +68,8 @@ fn partition_bounds_are_utc_months_whatever_the_session_time_zone() {
            AND pg_get_expr(c.relpartbound, c.oid)
                ~ '^FOR VALUES FROM \\(''\\d{4}-\\d{2}-01 00:00:00\\+00''\\) TO \\(''\\d{4}-\\d{2}-01 00:00:00\\+00''\\)$'",
     );
-    assert_eq!(utc_months, 3, "three partitions, each bounded by first-of-month midnights in UTC");
+    assert_eq!(
+        utc_months, 3,
+        "three partitions, each bounded by first-of-month midnights in UTC"
+    );
 }

@@ -90,7 +90,10 @@ pub fn context_of(conn: &mut PgConnection, event: &Event) -> Option<Value> {
 
 /// Number of rows the context table holds.
 pub fn context_rows(conn: &mut PgConnection) -> i64 {
-    auditlog_context::table.count().get_result(conn).expect("count contexts")
+    auditlog_context::table
+        .count()
+        .get_result(conn)
+        .expect("count contexts")
 }
 
 /// A one-value query: `SELECT <expr>` as bigint.

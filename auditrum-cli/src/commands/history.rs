@@ -52,14 +52,23 @@ fn write_text(out: &mut impl Write, event: &HistoryEvent) -> std::io::Result<()>
         header.push_str(&format!(" (was {old})"));
     }
     if let Some(context) = &event.context {
-        for (label, key) in [("by", "user_id"), ("via", "source"), ("reason", "change_reason"), ("request", "request_id")] {
+        for (label, key) in [
+            ("by", "user_id"),
+            ("via", "source"),
+            ("reason", "change_reason"),
+            ("request", "request_id"),
+        ] {
             if let Some(value) = context.get(key) {
                 header.push_str(&format!("  {label}: {}", plain(value)));
             }
         }
     }
     writeln!(out, "{header}")?;
-    let changes = event.diff.as_ref().or(event.new_data.as_ref()).or(event.old_data.as_ref());
+    let changes = event
+        .diff
+        .as_ref()
+        .or(event.new_data.as_ref())
+        .or(event.old_data.as_ref());
     if let Some(Value::Object(fields)) = changes {
         for (field, value) in fields {
             match (value.get("old"), value.get("new"), &event.diff) {

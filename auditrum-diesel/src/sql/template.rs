@@ -20,7 +20,10 @@ pub(crate) fn render(template: &str, vars: &[(&str, String)]) -> String {
 mod tests {
     #[test]
     fn fills_every_placeholder() {
-        let sql = super::render("SELECT {{a}}, {{a}}, {{b}}", &[("a", "1".into()), ("b", "2".into())]);
+        let sql = super::render(
+            "SELECT {{a}}, {{a}}, {{b}}",
+            &[("a", "1".into()), ("b", "2".into())],
+        );
         assert_eq!(sql, "SELECT 1, 1, 2");
     }
 

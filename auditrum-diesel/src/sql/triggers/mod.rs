@@ -38,7 +38,11 @@ impl Capture<'_> {
     /// `"schema"."<audit table>_<table>_<operation>"`, cut to PostgreSQL's 63-byte limit
     /// with a hash suffix so long names stay unique.
     pub fn function_name(&self, operation: &str) -> String {
-        let name = format!("{}_{}_{operation}", self.config.table(), self.spec.table_name());
+        let name = format!(
+            "{}_{}_{operation}",
+            self.config.table(),
+            self.spec.table_name()
+        );
         quote::qualified(self.spec.table_schema(), &shorten(&name))
     }
 

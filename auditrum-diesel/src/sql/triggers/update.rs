@@ -61,7 +61,10 @@ fn numbered(capture: &Capture, transition_table: &str) -> String {
             .iter()
             .map(|c| format!("new.{}", quote::ident(c))),
     );
-    format!("(SELECT {} FROM {transition_table} AS new)", items.join(", "))
+    format!(
+        "(SELECT {} FROM {transition_table} AS new)",
+        items.join(", ")
+    )
 }
 
 /// Whether `column` differs between the old row `o` and the new row `n`.
