@@ -42,6 +42,8 @@
 #![warn(missing_docs)]
 
 pub mod apply;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod config;
 mod error;
 pub mod history;

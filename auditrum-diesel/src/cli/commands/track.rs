@@ -1,9 +1,9 @@
 //! `track TABLE`: install (or replace) a table's capture triggers.
 
-use auditrum_diesel::{apply, install_sql, introspect, StorageMode, TrackSpec};
+use crate::{apply, install_sql, introspect, StorageMode, TrackSpec};
 
-use crate::cli::{Storage, Track};
-use crate::{CliError, Context};
+use crate::cli::args::{Storage, Track};
+use crate::cli::{CliError, Context};
 
 pub(super) fn run(args: Track, context: &Context) -> Result<(), CliError> {
     let dry_run = args.dry_run.dry_run;

@@ -13,10 +13,10 @@ pub enum CliError {
     Connect(String),
     /// The library refused or the database failed.
     #[error("{0}")]
-    Audit(#[from] auditrum_diesel::Error),
+    Audit(#[from] crate::Error),
     /// Invalid spec or configuration.
     #[error("{0}")]
-    Spec(#[from] auditrum_diesel::SpecError),
+    Spec(#[from] crate::SpecError),
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),

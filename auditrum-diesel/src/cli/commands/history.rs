@@ -2,12 +2,12 @@
 
 use std::io::Write;
 
-use auditrum_diesel::history::{record_history, HistoryEvent};
-use auditrum_diesel::TrackSpec;
+use crate::history::{record_history, HistoryEvent};
+use crate::TrackSpec;
 use serde_json::Value;
 
-use crate::cli::{Format, History};
-use crate::{CliError, Context};
+use crate::cli::args::{Format, History};
+use crate::cli::{CliError, Context};
 
 pub(super) fn run(args: History, context: &Context) -> Result<(), CliError> {
     let table = TrackSpec::new(&args.table)?;

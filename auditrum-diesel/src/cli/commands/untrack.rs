@@ -1,9 +1,9 @@
 //! `untrack TABLE`: remove a table's capture triggers; its events stay in the log.
 
-use auditrum_diesel::{apply, uninstall_sql, TrackSpec};
+use crate::{apply, uninstall_sql, TrackSpec};
 
-use crate::cli::Untrack;
-use crate::{CliError, Context};
+use crate::cli::args::Untrack;
+use crate::cli::{CliError, Context};
 
 pub(super) fn run(args: Untrack, context: &Context) -> Result<(), CliError> {
     let spec = TrackSpec::new(&args.table)?;

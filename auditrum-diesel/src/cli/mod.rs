@@ -1,22 +1,37 @@
-//! The `auditrum-diesel` command line, as a library so it can be tested and embedded.
+//! The `auditrum-diesel` command line (feature `cli`).
 //!
-//! `main` calls [`main_with`], which parses the arguments, runs the subcommand, prints any
-//! error as one line on stderr and returns the exit code: 0 done, 2 bad arguments,
-//! unreachable database or refused.
-#![warn(missing_docs)]
+//! The `auditrum-diesel` binary is [`main`]. Commands that need your models (generating
+//! migrations from `#[derive(Audited)]`) run from a binary of your own crate, which links
+//! your models into the registry:
+//!
+//! ```no_run
+//! // src/bin/audit.rs
+//! use my_models as _; // link the crate whose models derive `Audited`
+//! fn main() -> std::process::ExitCode { auditrum_diesel::cli::main() }
+//! # mod my_models {}
+//! ```
+//!
+//! [`main_with`] parses the arguments, runs the subcommand, prints any error as one line on
+//! stderr and returns the exit code: 0 done, 2 bad arguments, unreachable database or
+//! refused.
 
-pub mod cli;
+pub mod args;
 mod commands;
 mod error;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use auditrum_diesel::AuditConfig;
+use crate::AuditConfig;
 use clap::Parser;
 use diesel::{Connection, PgConnection};
 
 pub use error::CliError;
+
+/// Runs the command line of this process and returns its exit code.
+pub fn main() -> ExitCode {
+    main_with(std::env::args_os())
+}
 
 /// Parses `args` (program name first), runs the command and returns the exit code.
 pub fn main_with<I, T>(args: I) -> ExitCode
@@ -24,7 +39,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match cli::Cli::try_parse_from(args) {
+    let cli = match args::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
@@ -42,7 +57,7 @@ where
 }
 
 /// Runs a parsed command line.
-pub fn run(cli: cli::Cli) -> Result<(), CliError> {
+pub fn run(cli: args::Cli) -> Result<(), CliError> {
     let context = Context::new(cli.global)?;
     commands::run(cli.command, &context)
 }
@@ -55,7 +70,7 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    fn new(global: cli::Global) -> Result<Self, CliError> {
+    fn new(global: args::Global) -> Result<Self, CliError> {
         let config = AuditConfig::new()
             .with_table(&global.audit_table)?
             .with_context_setting(&global.context_setting)?;

@@ -5,8 +5,8 @@ mod init_schema;
 mod track;
 mod untrack;
 
-use crate::cli::Command;
-use crate::{CliError, Context};
+use crate::cli::args::Command;
+use crate::cli::{CliError, Context};
 
 /// Runs one subcommand.
 pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {

@@ -1,9 +1,9 @@
 //! `init-schema`: the audit table, partitions, context storage and registry.
 
-use auditrum_diesel::{apply, core_schema_sql};
+use crate::{apply, core_schema_sql};
 
-use crate::cli::DryRun;
-use crate::{CliError, Context};
+use crate::cli::args::DryRun;
+use crate::cli::{CliError, Context};
 
 pub(super) fn run(args: DryRun, context: &Context) -> Result<(), CliError> {
     if args.dry_run {
