@@ -1,5 +1,7 @@
 //! The events of one record, oldest first, with their transaction's context.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz};
@@ -94,4 +96,59 @@ fn normalize_key(conn: &mut PgConnection, key: &str) -> Result<String, Error> {
         .bind::<Text, _>(key)
         .get_result(conn)?;
     Ok(row.key)
+}
+
+/// For people: a header line (id, time, operation, record, who, why) and one line per
+/// changed field (`field: old → new`), or per stored field for an INSERT or DELETE.
+impl fmt::Display for HistoryEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "#{} {} {:<8} {}.{} {}",
+            self.id,
+            self.changed_at.format("%Y-%m-%d %H:%M:%S%.3fZ"),
+            self.operation,
+            self.schema,
+            self.table,
+            self.record_id.as_deref().unwrap_or("-"),
+        )?;
+        if let Some(old) = &self.old_record_id {
+            write!(f, " (was {old})")?;
+        }
+        if let Some(context) = &self.context {
+            for (label, key) in [
+                ("by", "user_id"),
+                ("via", "source"),
+                ("reason", "change_reason"),
+                ("request", "request_id"),
+            ] {
+                if let Some(value) = context.get(key) {
+                    write!(f, "  {label}: {}", plain(value))?;
+                }
+            }
+        }
+        writeln!(f)?;
+        let fields = self
+            .diff
+            .as_ref()
+            .or(self.new_data.as_ref())
+            .or(self.old_data.as_ref());
+        if let Some(Value::Object(fields)) = fields {
+            for (field, value) in fields {
+                match (self.diff.is_some(), value.get("old"), value.get("new")) {
+                    (true, Some(old), Some(new)) => writeln!(f, "    {field}: {old} → {new}")?,
+                    _ => writeln!(f, "    {field}: {value}")?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A JSON value as a person reads it: strings without quotes.
+fn plain(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
