@@ -60,3 +60,11 @@ pub use spec::{Column, StorageMode, TrackSpec};
 pub use sql::{
     add_partitions_sql, core_schema_down_sql, core_schema_sql, install_sql, uninstall_sql,
 };
+
+// The README's and the guides' Rust examples compile as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/getting-started.md")]
+struct GettingStartedDoctests;
