@@ -1,5 +1,28 @@
-//! Derive macros for `auditrum-diesel`.
+//! Derive macros for `auditrum-diesel`; use them through `auditrum_diesel::Audited`.
 //!
-//! The `#[derive(Audited)]` macro arrives with the derive issue; this crate exists now so the
-//! workspace has its final shape and the runtime crate can re-export from it.
+//! The derive is built in three steps, each in its own module: `parse` reads the input
+//! with Diesel's attributes and ours, `check` validates it (collecting every error, each
+//! at the offending token), `expand` writes the `Audited` impl and the registration.
 #![warn(missing_docs)]
+
+mod attr;
+mod check;
+mod ctxt;
+mod diesel;
+mod expand;
+mod fallback;
+mod parse;
+mod symbol;
+
+use proc_macro::TokenStream;
+
+/// Implements `auditrum_diesel::Audited` for a Diesel model and registers the model for
+/// the migration generator. The options are documented on `auditrum_diesel::Audited` and
+/// in `docs/derive-and-migrations.md`.
+#[proc_macro_derive(Audited, attributes(audited, diesel))]
+pub fn derive_audited(input: TokenStream) -> TokenStream {
+    syn::parse2(input.into())
+        .and_then(expand::derive)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 pub mod apply;
+mod audited;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod config;
@@ -49,10 +50,15 @@ mod error;
 pub mod history;
 pub mod introspect;
 mod operation;
+pub mod registry;
 pub mod schema;
 mod spec;
 pub mod sql;
 
+pub use audited::Audited;
+/// `#[derive(Audited)]`: implements [`Audited`] for a Diesel model and registers it; see
+/// [`Audited`] and `docs/derive-and-migrations.md` for its options.
+pub use auditrum_diesel_derive::Audited;
 pub use config::AuditConfig;
 pub use error::{Error, SpecError};
 pub use operation::Operation;
@@ -60,6 +66,12 @@ pub use spec::{Column, StorageMode, TrackSpec};
 pub use sql::{
     add_partitions_sql, core_schema_down_sql, core_schema_sql, install_sql, uninstall_sql,
 };
+
+/// What the macros expand to; not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use inventory;
+}
 
 // The README's and the guides' Rust examples compile as doctests.
 #[cfg(doctest)]
