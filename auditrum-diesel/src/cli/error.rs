@@ -1,7 +1,8 @@
 //! Errors of the command line and their exit codes.
 
-/// What went wrong; every variant exits with code 2 (bad input, unreachable database,
-/// refused by the database).
+/// What went wrong. [`CliError::ProblemsFound`] exits with code 1 (a check ran and found a
+/// problem); every other variant with code 2 (bad input, unreachable database, refused by
+/// the database).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CliError {
@@ -17,6 +18,10 @@ pub enum CliError {
     /// Invalid spec or configuration.
     #[error("{0}")]
     Spec(#[from] crate::SpecError),
+    /// A check ran to the end and found problems (stale migrations, drift, a broken chain).
+    /// The report is already printed; this carries its one-line summary.
+    #[error("{0}")]
+    ProblemsFound(String),
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
@@ -25,7 +30,10 @@ pub enum CliError {
 impl CliError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
-        2
+        match self {
+            CliError::ProblemsFound(_) => 1,
+            _ => 2,
+        }
     }
 
     /// The message on one line: libpq's messages span several lines.
