@@ -26,3 +26,13 @@ pub fn derive_audited(input: TokenStream) -> TokenStream {
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
+
+mod with_change_reason;
+
+/// Runs a function with a change reason in the audit context:
+/// `#[with_change_reason("user requested password reset")]`. Documented on
+/// `auditrum_diesel::context::with_change_reason`.
+#[proc_macro_attribute]
+pub fn with_change_reason(attr: TokenStream, item: TokenStream) -> TokenStream {
+    with_change_reason::expand(attr.into(), item.into()).into()
+}

@@ -46,6 +46,8 @@ mod audited;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod config;
+pub mod connection;
+pub mod context;
 mod error;
 pub mod history;
 pub mod introspect;

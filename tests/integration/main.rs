@@ -4,6 +4,7 @@
 mod bulk;
 mod capture;
 mod condition;
+mod connection;
 mod context;
 mod failure;
 mod install;

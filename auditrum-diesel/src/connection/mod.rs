@@ -1,0 +1,22 @@
+//! Getting the context into the database: the [`AuditedConnection`] wrapper, and
+//! [`audited_transaction`](AuditedTransactionExt::audited_transaction) for a plain
+//! `PgConnection`.
+//!
+//! Both send the [context](crate::context) with `SET LOCAL <setting> = E'<json>'` in the
+//! same batch as `BEGIN`, so it costs no extra round trip, and it ends with the
+//! transaction, so it cannot leak into the next one or to the next user of a pooled
+//! connection. `SET LOCAL` rather than `SELECT set_config(…)`: a `SELECT` would take the
+//! transaction's snapshot, and a `SET TRANSACTION ISOLATION LEVEL` after it would fail.
+
+mod audited_connection;
+mod extension;
+mod migrations;
+mod r2d2;
+mod state;
+mod statement;
+mod transaction_manager;
+
+pub use audited_connection::AuditedConnection;
+pub use extension::AuditedTransactionExt;
+pub use r2d2::AuditedCustomizer;
+pub use transaction_manager::AuditedTransactionManager;
