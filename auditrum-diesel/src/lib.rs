@@ -51,6 +51,7 @@ pub mod context;
 mod error;
 pub mod history;
 pub mod introspect;
+pub mod migrations;
 mod operation;
 pub mod registry;
 pub mod schema;
