@@ -497,3 +497,74 @@ fn audited_transaction_works_on_a_plain_pg_connection() {
         ]
     );
 }
+
+#[test]
+fn a_pool_of_two_serves_a_thousand_requests_without_leaking_context() {
+    use diesel::r2d2::{ConnectionManager, Pool};
+
+    let (db, mut reader, _conn) = setup();
+    let pool = Pool::builder()
+        .max_size(2)
+        .build(ConnectionManager::<AuditedConnection>::new(db.url()))
+        .unwrap();
+    const THREADS: i32 = 4;
+    const PER_THREAD: i32 = 250;
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            let pool = &pool;
+            scope.spawn(move || {
+                for k in 0..PER_THREAD {
+                    let id = t * PER_THREAD + k;
+                    let request = || -> QueryResult<()> {
+                        let mut conn = pool.get().expect("a pooled connection");
+                        match id % 4 {
+                            0 => conn.transaction(|conn| insert(conn, id)).map(|_| ()),
+                            1 => insert(&mut conn, id).map(|_| ()),
+                            2 => {
+                                conn.batch_execute(&format!("INSERT INTO notes VALUES ({id}, 'b')"))
+                            }
+                            // A failed request: its write and its context are rolled back.
+                            _ => conn.transaction(|conn| {
+                                insert(conn, id)?;
+                                Err(diesel::result::Error::RollbackTransaction)
+                            }),
+                        }
+                    };
+                    let result = if id % 10 == 9 {
+                        // Some requests carry no context at all.
+                        request()
+                    } else {
+                        let ctx = AuditContext::new()
+                            .request_id(format!("req-{id}"))
+                            .user_id(id);
+                        with_context(ctx, request)
+                    };
+                    match (id % 4, result) {
+                        (3, Err(diesel::result::Error::RollbackTransaction)) => {}
+                        (_, Ok(())) => {}
+                        (_, other) => panic!("request {id}: {other:?}"),
+                    }
+                }
+            });
+        }
+    });
+    let events = events_of(&mut reader, "notes");
+    let expected_ids: Vec<i32> = (0..THREADS * PER_THREAD).filter(|id| id % 4 != 3).collect();
+    assert_eq!(events.len(), expected_ids.len());
+    for event in &events {
+        let id: i32 = event.record_id.as_deref().unwrap().parse().unwrap();
+        let expected = (id % 10 != 9)
+            .then(|| json!({"request_id": format!("req-{id}"), "user_id": id.to_string()}));
+        assert_eq!(
+            context_of(&mut reader, event),
+            expected,
+            "event of request {id}"
+        );
+    }
+    let with_context_count = expected_ids.iter().filter(|id| *id % 10 != 9).count() as i64;
+    assert_eq!(
+        context_rows(&mut reader),
+        with_context_count,
+        "one context row per committed request with a context, none for the rolled-back ones"
+    );
+}
