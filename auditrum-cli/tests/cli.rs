@@ -1,41 +1,13 @@
 //! The `auditrum-diesel` binary, run as a process against a real PostgreSQL: what it does to
 //! the database, what it prints and its exit codes.
 
-use std::process::{Command, Output};
+mod common;
 
 use auditrum_testdb::TestDatabase;
+use common::{cli, count, stderr};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use serde_json::Value;
-
-fn cli(args: &[&str], database_url: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_auditrum-diesel"));
-    command
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("AUDITRUM_TABLE");
-    if let Some(url) = database_url {
-        command.env("DATABASE_URL", url);
-    }
-    command.output().expect("the binary runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn count(conn: &mut PgConnection, sql: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(format!("SELECT ({sql})::bigint AS n"))
-        .get_result::<N>(conn)
-        .unwrap()
-        .n
-}
 
 fn database_with_users() -> (TestDatabase, PgConnection) {
     let db = TestDatabase::new();

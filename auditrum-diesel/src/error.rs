@@ -90,6 +90,9 @@ pub enum Error {
     /// The database refused a statement.
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
+    /// An operation refused to run; the message says why and what to do.
+    #[error("refused: {0}")]
+    Refused(String),
     /// A table to audit does not exist.
     #[error("table {table} does not exist (check the name and the schema, e.g. `app.users`)")]
     TableNotFound {

@@ -53,10 +53,12 @@ pub mod history;
 pub mod introspect;
 pub mod migrations;
 mod operation;
+pub mod ops;
 pub mod registry;
 pub mod schema;
 mod spec;
 pub mod sql;
+pub mod sync;
 
 pub use audited::Audited;
 /// `#[derive(Audited)]`: implements [`Audited`] for a Diesel model and registers it; see

@@ -2,6 +2,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::commands;
+
 /// Audit log for Diesel + PostgreSQL: install the schema and triggers, read a record's
 /// history.
 #[derive(Debug, Parser)]
@@ -50,6 +52,14 @@ pub enum Command {
     Untrack(Untrack),
     /// Print the events of one record, oldest first.
     History(History),
+    /// Create monthly partitions ahead (for cron); moves early rows out of DEFAULT.
+    AddPartitions(commands::add_partitions::AddPartitions),
+    /// Check the log: partitions ahead, rows in DEFAULT, trigger drift (exit 1 on a problem).
+    Status(commands::status::StatusArgs),
+    /// Let the app role add and read events only; hand the log to an admin role.
+    Harden(commands::harden::Harden),
+    /// Delete events older than a cutoff (or drop their partitions).
+    Purge(commands::purge::Purge),
 }
 
 /// `--dry-run`.

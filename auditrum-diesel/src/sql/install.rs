@@ -24,7 +24,7 @@ pub fn install_sql(spec: &TrackSpec, config: &AuditConfig) -> Result<String, Spe
     spec.validate()?;
     let capture = Capture { spec, config };
     let triggers = trigger_sql(&capture);
-    let checksum = hex::encode(Sha256::digest(triggers.as_bytes()));
+    let checksum = checksum(spec, config)?;
     Ok(format!(
         "-- auditrum: capture {table} (spec {fingerprint})\n{triggers}\n{registry}\n",
         table = spec.display_name(),
@@ -72,17 +72,66 @@ fn trigger_sql(capture: &Capture) -> String {
 
 /// A trigger function around the capture statement. `SECURITY DEFINER` lets the app role
 /// write events without write access to the log; the pinned `search_path` keeps a caller's
-/// objects out of it. `use_column` lets the query's alias `new` win over PL/pgSQL's `NEW`.
+/// objects out of it.
 fn function(capture: &Capture, operation: &str) -> String {
     format!(
         "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger\n\
          LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp\n\
-         AS $auditrum$\n\
-         #variable_conflict use_column\n\
-         BEGIN\n    {statement};\n    RETURN NULL;\nEND\n$auditrum$;",
+         AS $auditrum${body}$auditrum$;",
         name = capture.function_name(operation),
-        statement = capture.statement(operation),
+        body = function_body(capture, operation),
     )
+}
+
+/// The body of a capture function, exactly as PostgreSQL stores it (`pg_proc.prosrc`), so
+/// `status` can tell a function edited by hand. `use_column` lets the query's alias `new`
+/// win over PL/pgSQL's `NEW`.
+fn function_body(capture: &Capture, operation: &str) -> String {
+    format!(
+        "\n#variable_conflict use_column\nBEGIN\n    {};\n    RETURN NULL;\nEND\n",
+        capture.statement(operation)
+    )
+}
+
+/// One capture trigger as the catalog should hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExpectedTrigger {
+    /// `insert`, `update`, `delete` or `truncate`.
+    pub operation: &'static str,
+    /// Trigger name on the audited table.
+    pub trigger: String,
+    /// Schema of the trigger function (the table's).
+    pub function_schema: String,
+    /// Name of the trigger function.
+    pub function: String,
+    /// Its body (`prosrc`).
+    pub body: String,
+}
+
+/// The triggers `install_sql(spec, config)` creates, with their function bodies.
+pub(crate) fn expected_triggers(
+    spec: &TrackSpec,
+    config: &AuditConfig,
+) -> Result<Vec<ExpectedTrigger>, SpecError> {
+    spec.validate()?;
+    let capture = Capture { spec, config };
+    Ok(OPERATIONS
+        .iter()
+        .map(|&operation| ExpectedTrigger {
+            operation,
+            trigger: capture.trigger_name_raw(operation),
+            function_schema: spec.table_schema().to_owned(),
+            function: capture.function_name_raw(operation),
+            body: function_body(&capture, operation),
+        })
+        .collect())
+}
+
+/// SHA-256 of the trigger SQL of `spec`: the checksum the registry table records.
+pub(crate) fn checksum(spec: &TrackSpec, config: &AuditConfig) -> Result<String, SpecError> {
+    spec.validate()?;
+    let triggers = trigger_sql(&Capture { spec, config });
+    Ok(hex::encode(Sha256::digest(triggers.as_bytes())))
 }
 
 fn trigger(capture: &Capture, operation: &str) -> String {

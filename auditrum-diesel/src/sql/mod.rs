@@ -3,8 +3,10 @@
 mod core_schema;
 mod install;
 pub mod quote;
-mod template;
+pub(crate) mod template;
 mod triggers;
 
 pub use core_schema::{add_partitions_sql, core_schema_down_sql, core_schema_sql};
+pub(crate) use install::{checksum, expected_triggers, ExpectedTrigger};
 pub use install::{install_sql, uninstall_sql};
+pub(crate) use triggers::trigger_names;

@@ -1,7 +1,11 @@
 //! One file per subcommand.
 
+pub(crate) mod add_partitions;
+pub(crate) mod harden;
 mod history;
 mod init_schema;
+pub(crate) mod purge;
+pub(crate) mod status;
 mod track;
 mod untrack;
 
@@ -15,5 +19,9 @@ pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Track(args) => track::run(args, context),
         Command::Untrack(args) => untrack::run(args, context),
         Command::History(args) => history::run(args, context),
+        Command::AddPartitions(args) => add_partitions::run(args, context),
+        Command::Status(args) => status::run(args, context),
+        Command::Harden(args) => harden::run(args, context),
+        Command::Purge(args) => purge::run(args, context),
     }
 }

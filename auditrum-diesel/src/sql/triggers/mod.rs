@@ -35,20 +35,29 @@ impl Capture<'_> {
         }
     }
 
-    /// `"schema"."<audit table>_<table>_<operation>"`, cut to PostgreSQL's 63-byte limit
-    /// with a hash suffix so long names stay unique.
-    pub fn function_name(&self, operation: &str) -> String {
-        let name = format!(
+    /// `<audit table>_<table>_<operation>`, unquoted, cut to PostgreSQL's 63-byte limit
+    /// with a hash suffix so long names stay unique. It lives in the table's schema.
+    pub fn function_name_raw(&self, operation: &str) -> String {
+        shorten(&format!(
             "{}_{}_{operation}",
             self.config.table(),
             self.spec.table_name()
-        );
-        quote::qualified(self.spec.table_schema(), &shorten(&name))
+        ))
     }
 
-    /// `<audit table>_<operation>`: the trigger's name on the audited table.
+    /// `"schema"."<audit table>_<table>_<operation>"`.
+    pub fn function_name(&self, operation: &str) -> String {
+        quote::qualified(self.spec.table_schema(), &self.function_name_raw(operation))
+    }
+
+    /// `<audit table>_<operation>`, unquoted: the trigger's name on the audited table.
+    pub fn trigger_name_raw(&self, operation: &str) -> String {
+        trigger_name(self.config, operation)
+    }
+
+    /// The trigger's name, quoted.
     pub fn trigger_name(&self, operation: &str) -> String {
-        quote::ident(&shorten(&format!("{}_{operation}", self.config.table())))
+        quote::ident(&self.trigger_name_raw(operation))
     }
 
     /// `"schema"."table"` of the audited table.
@@ -129,6 +138,18 @@ impl Capture<'_> {
         }
         names
     }
+}
+
+/// The names of the capture triggers an audit log puts on each table.
+pub(crate) fn trigger_names(config: &AuditConfig) -> Vec<String> {
+    OPERATIONS
+        .iter()
+        .map(|op| trigger_name(config, op))
+        .collect()
+}
+
+fn trigger_name(config: &AuditConfig, operation: &str) -> String {
+    shorten(&format!("{}_{operation}", config.table()))
 }
 
 /// `jsonb_build_object('a', alias."a", …)`, in calls of at most 50 pairs (PostgreSQL

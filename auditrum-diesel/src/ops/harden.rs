@@ -1,0 +1,64 @@
+//! `harden`: the application role can add events (through the triggers) and read them, but
+//! not UPDATE, DELETE or TRUNCATE the log or its context storage.
+//!
+//! With an admin role, the admin becomes the owner of the log's tables and of the trigger
+//! and helper functions (which run as their owner), so the application role keeps no owner
+//! rights over them. Without one, the log's owner stays as it is, and `harden` refuses when
+//! that owner is the application role (an owner can always grant itself rights back).
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+use crate::sql::{quote, template, trigger_names};
+use crate::{AuditConfig, Error};
+
+const HARDEN: &str = include_str!("harden.sql");
+
+/// The SQL that hardens the log for `app_role` (and hands it to `admin_role`).
+pub fn harden_sql(config: &AuditConfig, app_role: &str, admin_role: Option<&str>) -> String {
+    let literal_name = |suffix: &str| quote::literal(&config.object(suffix));
+    template::render(
+        HARDEN,
+        &[
+            ("app_role", quote::literal(app_role)),
+            (
+                "admin_role",
+                admin_role.map_or("NULL".to_owned(), quote::literal),
+            ),
+            ("audit_table", literal_name("")),
+            ("context_table", literal_name("_context")),
+            ("registry_table", literal_name("_tracked")),
+            ("registry_table_ident", config.qualified_registry_table()),
+            (
+                "context_function",
+                quote::literal(&format!("{}()", config.object("_context_id"))),
+            ),
+            (
+                "partitions_function",
+                quote::literal(&format!("{}(integer)", config.object("_add_partitions"))),
+            ),
+            ("schema", quote::literal(config.schema())),
+            (
+                "trigger_names",
+                trigger_names(config)
+                    .iter()
+                    .map(|n| quote::literal(n))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ],
+    )
+}
+
+/// Hardens the log in one transaction. Needs a role that may change the owners (a
+/// superuser, or a member of the current owner and of the admin role).
+pub fn harden(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    app_role: &str,
+    admin_role: Option<&str>,
+) -> Result<(), Error> {
+    let sql = harden_sql(config, app_role, admin_role);
+    conn.transaction(|conn| conn.batch_execute(&sql))?;
+    Ok(())
+}

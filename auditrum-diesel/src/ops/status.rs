@@ -1,0 +1,210 @@
+//! `status`: is the audit log healthy? Partitions ahead, rows in DEFAULT, and for each
+//! tracked table whether its triggers are the ones its installed spec generates.
+
+use chrono::{DateTime, Months, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text, Timestamptz};
+use serde::Serialize;
+
+use super::partitions::{self, Partition};
+use crate::sql::{self, quote, ExpectedTrigger};
+use crate::{AuditConfig, Error, TrackSpec};
+
+/// The health of an audit log. `problems` is empty when all is well.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// `schema.table` of the audit log.
+    pub audit_table: String,
+    /// Its partitions, DEFAULT first.
+    pub partitions: Vec<Partition>,
+    /// The exclusive upper bound of the last monthly partition (UTC).
+    pub partitions_until: Option<DateTime<Utc>>,
+    /// Rows in the DEFAULT partition (there should be none: their month has no partition).
+    pub default_rows: i64,
+    /// Each tracked table, from the registry table.
+    pub tables: Vec<TableStatus>,
+    /// Everything that needs attention, one sentence each.
+    pub problems: Vec<String>,
+}
+
+/// One tracked table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableStatus {
+    /// Schema of the table.
+    pub schema: String,
+    /// Name of the table.
+    pub table: String,
+    /// Fingerprint of the installed spec.
+    pub fingerprint: String,
+    /// When the spec was installed.
+    pub installed_at: DateTime<Utc>,
+    /// Drift: missing or disabled triggers, functions or registry entries changed by hand.
+    pub problems: Vec<String>,
+}
+
+#[derive(QueryableByName)]
+struct RegistryRow {
+    #[diesel(sql_type = Text)]
+    table_schema: String,
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    spec: String,
+    #[diesel(sql_type = Text)]
+    fingerprint: String,
+    #[diesel(sql_type = Text)]
+    checksum: String,
+    #[diesel(sql_type = Timestamptz)]
+    installed_at: DateTime<Utc>,
+}
+
+/// What the catalog holds for one expected trigger.
+#[derive(QueryableByName)]
+struct TriggerRow {
+    #[diesel(sql_type = Bool)]
+    table_exists: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    enabled: Option<String>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    calls_expected: Option<bool>,
+    #[diesel(sql_type = Nullable<Text>)]
+    body: Option<String>,
+}
+
+/// Reads the status of the audit log. Warns when partitions reach less than one month
+/// ahead of `now`.
+pub fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Status, Error> {
+    let partitions = partitions::list(conn, config)?;
+    let default_rows = partitions
+        .iter()
+        .find(|p| p.is_default)
+        .and_then(|p| p.rows)
+        .unwrap_or(0);
+    let partitions_until = partitions.iter().filter_map(|p| p.to).max();
+    let mut problems = Vec::new();
+    let horizon = Utc::now() + Months::new(1);
+    match partitions_until {
+        Some(until) if until >= horizon => {}
+        Some(until) => problems.push(format!(
+            "partitions reach only until {until} (less than a month ahead): run `auditrum-diesel add-partitions --months 3`"
+        )),
+        None => problems.push(
+            "the audit table has no monthly partition: run `auditrum-diesel add-partitions --months 3`".to_owned(),
+        ),
+    }
+    if default_rows > 0 {
+        problems.push(format!(
+            "{default_rows} event(s) in the DEFAULT partition: `add-partitions` moves them into their month"
+        ));
+    }
+    let tables = tables(conn, config)?;
+    for table in &tables {
+        for problem in &table.problems {
+            problems.push(format!("{}.{}: {problem}", table.schema, table.table));
+        }
+    }
+    Ok(Status {
+        audit_table: format!("{}.{}", config.schema(), config.table()),
+        partitions,
+        partitions_until,
+        default_rows,
+        tables,
+        problems,
+    })
+}
+
+fn tables(conn: &mut PgConnection, config: &AuditConfig) -> Result<Vec<TableStatus>, Error> {
+    let rows: Vec<RegistryRow> = diesel::sql_query(format!(
+        "SELECT table_schema, table_name, spec::text AS spec, fingerprint, checksum, installed_at
+         FROM {} ORDER BY table_schema, table_name",
+        config.qualified_registry_table()
+    ))
+    .load(conn)?;
+    rows.into_iter()
+        .map(|row| {
+            let problems = drift(conn, config, &row)?;
+            Ok(TableStatus {
+                schema: row.table_schema,
+                table: row.table_name,
+                fingerprint: row.fingerprint,
+                installed_at: row.installed_at,
+                problems,
+            })
+        })
+        .collect()
+}
+
+/// How the catalog differs from what the registry says is installed.
+fn drift(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    row: &RegistryRow,
+) -> Result<Vec<String>, Error> {
+    let spec: TrackSpec = match serde_json::from_str(&row.spec) {
+        Ok(spec) => spec,
+        Err(e) => return Ok(vec![format!("the registry holds an unreadable spec ({e})")]),
+    };
+    let mut problems = Vec::new();
+    if spec.table_schema() != row.table_schema || spec.table_name() != row.table_name {
+        problems.push("the registry entry names another table than its spec".to_owned());
+    }
+    if spec.fingerprint() != row.fingerprint {
+        problems
+            .push("the registry's fingerprint does not match its spec (edited by hand)".to_owned());
+    }
+    if sql::checksum(&spec, config)? != row.checksum {
+        problems.push(
+            "the registry's checksum does not match the spec's trigger SQL (edited by hand, or installed by another version)".to_owned(),
+        );
+    }
+    for expected in sql::expected_triggers(&spec, config)? {
+        if let Some(problem) = trigger_drift(conn, &spec, &expected)? {
+            problems.push(problem);
+        }
+    }
+    Ok(problems)
+}
+
+fn trigger_drift(
+    conn: &mut PgConnection,
+    spec: &TrackSpec,
+    expected: &ExpectedTrigger,
+) -> Result<Option<String>, Error> {
+    let table = quote::qualified(spec.table_schema(), spec.table_name());
+    let function = quote::qualified(&expected.function_schema, &expected.function);
+    let found: TriggerRow = diesel::sql_query(
+        "SELECT to_regclass($1) IS NOT NULL AS table_exists,
+                t.tgenabled::text AS enabled,
+                t.tgfoid = to_regprocedure($3 || '()') AS calls_expected,
+                (SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure($3 || '()')) AS body
+         FROM (SELECT 1) one
+         LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass($1) AND t.tgname = $2",
+    )
+    .bind::<Text, _>(&table)
+    .bind::<Text, _>(&expected.trigger)
+    .bind::<Text, _>(&function)
+    .get_result(conn)?;
+    let name = &expected.trigger;
+    let problem = if !found.table_exists {
+        Some("the table no longer exists".to_owned())
+    } else if found.enabled.is_none() {
+        Some(format!(
+            "trigger {name} is missing: {} changes are not recorded",
+            expected.operation.to_uppercase()
+        ))
+    } else if found.enabled.as_deref() == Some("D") {
+        Some(format!(
+            "trigger {name} is disabled: {} changes are not recorded",
+            expected.operation.to_uppercase()
+        ))
+    } else if found.body.as_deref() != Some(expected.body.as_str()) {
+        Some(format!(
+            "function {function} differs from the installed spec (changed by hand?)"
+        ))
+    } else if found.calls_expected != Some(true) {
+        Some(format!("trigger {name} does not call {function}"))
+    } else {
+        None
+    };
+    Ok(problem)
+}
