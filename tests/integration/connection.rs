@@ -568,3 +568,81 @@ fn a_pool_of_two_serves_a_thousand_requests_without_leaking_context() {
         "one context row per committed request with a context, none for the rolled-back ones"
     );
 }
+
+#[test]
+fn migrations_through_the_connection_are_attributed_to_migration() {
+    use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+
+    let (_db, mut reader, mut conn) = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, file: &str, sql: &str| {
+        let folder = dir.path().join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join(file), sql).unwrap();
+    };
+    write(
+        "2024-01-01-000000_seed",
+        "up.sql",
+        "INSERT INTO notes VALUES (1, 'seeded'); UPDATE notes SET body = 'seeded!' WHERE id = 1;",
+    );
+    write(
+        "2024-01-01-000000_seed",
+        "down.sql",
+        "DELETE FROM notes WHERE id = 1;",
+    );
+    // A migration that opts out of the transaction goes through batch_execute on its own.
+    write(
+        "2024-01-02-000000_backfill",
+        "up.sql",
+        "INSERT INTO notes VALUES (2, 'backfill');",
+    );
+    write(
+        "2024-01-02-000000_backfill",
+        "down.sql",
+        "DELETE FROM notes WHERE id = 2;",
+    );
+    write(
+        "2024-01-02-000000_backfill",
+        "metadata.toml",
+        "run_in_transaction = false\n",
+    );
+    let migrations = FileBasedMigrations::from_path(dir.path()).unwrap();
+
+    with_context(
+        AuditContext::new()
+            .user_id("ops@example.com")
+            .source("deploy"),
+        || conn.run_pending_migrations(migrations.clone()).map(|_| ()),
+    )
+    .unwrap();
+    conn.revert_last_migration(migrations).unwrap();
+    // Outside the harness, the connection is back to no context.
+    insert(&mut conn, 3).unwrap();
+
+    let migration = |name: &str, direction: &str, user: bool| {
+        let mut ctx =
+            json!({"source": "migration", "migration": name, "migration_direction": direction});
+        if user {
+            ctx["user_id"] = json!("ops@example.com");
+        }
+        Some(ctx)
+    };
+    assert_eq!(
+        contexts(&mut reader),
+        [
+            migration("2024-01-01-000000_seed", "up", true),
+            migration("2024-01-01-000000_seed", "up", true),
+            migration("2024-01-02-000000_backfill", "up", true),
+            migration("2024-01-02-000000_backfill", "down", false),
+            None,
+        ]
+    );
+    assert_eq!(
+        count(
+            &mut reader,
+            "SELECT count(*) FROM __diesel_schema_migrations"
+        ),
+        1,
+        "the harness records versions as Diesel's does"
+    );
+}
