@@ -4,12 +4,14 @@
 //! leave in the audit log.
 
 mod apply;
+mod cli;
 
 mod diesel_cli;
 mod embedded;
 mod generate;
 mod models;
 mod snapshots;
+mod sync;
 
 use std::fs;
 use std::path::Path;

@@ -52,6 +52,12 @@ pub enum Command {
     Untrack(Untrack),
     /// Print the events of one record, oldest first.
     History(History),
+    /// Write Diesel migrations for the audited models linked into this binary: the core
+    /// schema once, then one per table newly audited, changed or no longer audited.
+    Makemigrations(commands::makemigrations::Makemigrations),
+    /// Install, replace and remove the linked models' triggers straight in the database
+    /// (for apps without migration files), under an advisory lock.
+    Sync(commands::sync::Sync),
     /// Create monthly partitions ahead (for cron); moves early rows out of DEFAULT.
     AddPartitions(commands::add_partitions::AddPartitions),
     /// Check the log: partitions ahead, rows in DEFAULT, trigger drift (exit 1 on a problem).

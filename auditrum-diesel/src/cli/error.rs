@@ -22,6 +22,23 @@ pub enum CliError {
     /// The report is already printed; this carries its one-line summary.
     #[error("{0}")]
     ProblemsFound(String),
+    /// The migration generator failed.
+    #[error("{0}")]
+    Migration(#[from] crate::migrations::MigrationError),
+    /// `sync` failed; nothing was changed.
+    #[error("{0}")]
+    Sync(#[from] crate::sync::SyncError),
+    /// The binary links no audited model, so the command would remove every audited
+    /// table's triggers.
+    #[error(
+        "this binary links no audited model, so it would remove the triggers of {untracks} \
+         table(s): run it from your crate's audit binary (with `use my_models as _;` when \
+         the models live in another crate), or pass --allow-empty to remove them"
+    )]
+    EmptyRegistry {
+        /// How many tables would lose their triggers.
+        untracks: usize,
+    },
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),

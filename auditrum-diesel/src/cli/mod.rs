@@ -11,9 +11,14 @@
 //! # mod my_models {}
 //! ```
 //!
+//! Such a binary has `makemigrations` (Diesel migrations for the linked models, see
+//! [`migrations`](crate::migrations)) and `sync` (the same changes applied straight to a
+//! database, see [`sync`](crate::sync)) besides every database-level command. Specs decided
+//! at run time go in through [`main_with_registry`].
+//!
 //! [`main_with`] parses the arguments, runs the subcommand, prints any error as one line on
-//! stderr and returns the exit code: 0 done, 2 bad arguments, unreachable database or
-//! refused.
+//! stderr and returns the exit code: 0 done, 1 a check found problems (`makemigrations
+//! --check` found stale migrations), 2 bad arguments, unreachable database or refused.
 
 pub mod args;
 mod commands;
@@ -22,6 +27,7 @@ mod error;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+use crate::registry::Registry;
 use crate::AuditConfig;
 use clap::Parser;
 use diesel::{Connection, PgConnection};
@@ -39,6 +45,31 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    main_inner(args, Registry::linked())
+}
+
+/// [`main`] with the specs of `registry` instead of the linked ones only; build it with
+/// [`Registry::linked`] and [`Registry::with`] to add specs decided at run time.
+///
+/// ```no_run
+/// use auditrum_diesel::registry::Registry;
+/// use auditrum_diesel::TrackSpec;
+///
+/// fn main() -> std::process::ExitCode {
+///     let table = std::env::var("EXTRA_AUDITED_TABLE").unwrap_or_else(|_| "events".into());
+///     let spec = TrackSpec::new(&table).expect("a table name").track_only(["payload"]);
+///     auditrum_diesel::cli::main_with_registry(Registry::linked().with(spec))
+/// }
+/// ```
+pub fn main_with_registry(registry: Registry) -> ExitCode {
+    main_inner(std::env::args_os(), registry)
+}
+
+fn main_inner<I, T>(args: I, registry: Registry) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
     let cli = match args::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -47,7 +78,7 @@ where
             return ExitCode::from(e.exit_code() as u8);
         }
     };
-    match run(cli) {
+    match run_with_registry(cli, registry) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("auditrum-diesel: error: {}", e.one_line());
@@ -56,27 +87,34 @@ where
     }
 }
 
-/// Runs a parsed command line.
+/// Runs a parsed command line with the linked registry.
 pub fn run(cli: args::Cli) -> Result<(), CliError> {
-    let context = Context::new(cli.global)?;
+    run_with_registry(cli, Registry::linked())
+}
+
+/// Runs a parsed command line with the specs of `registry`.
+pub fn run_with_registry(cli: args::Cli, registry: Registry) -> Result<(), CliError> {
+    let context = Context::new(cli.global, registry)?;
     commands::run(cli.command, &context)
 }
 
-/// What the subcommands share: the audit log's names and the database URL.
+/// What the subcommands share: the audit log's names, the database URL and the registry.
 #[derive(Debug)]
 pub(crate) struct Context {
     config: AuditConfig,
     database_url: Option<String>,
+    registry: Registry,
 }
 
 impl Context {
-    fn new(global: args::Global) -> Result<Self, CliError> {
+    fn new(global: args::Global, registry: Registry) -> Result<Self, CliError> {
         let config = AuditConfig::new()
             .with_table(&global.audit_table)?
             .with_context_setting(&global.context_setting)?;
         Ok(Context {
             config,
             database_url: global.database_url.filter(|url| !url.is_empty()),
+            registry,
         })
     }
 

@@ -51,7 +51,7 @@
 
 mod error;
 mod header;
-mod plan;
+pub(crate) mod plan;
 mod scan;
 mod version;
 mod write;

@@ -4,8 +4,10 @@ pub(crate) mod add_partitions;
 pub(crate) mod harden;
 mod history;
 mod init_schema;
+pub(crate) mod makemigrations;
 pub(crate) mod purge;
 pub(crate) mod status;
+pub(crate) mod sync;
 mod track;
 mod untrack;
 
@@ -19,6 +21,8 @@ pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Track(args) => track::run(args, context),
         Command::Untrack(args) => untrack::run(args, context),
         Command::History(args) => history::run(args, context),
+        Command::Makemigrations(args) => makemigrations::run(args, context),
+        Command::Sync(args) => sync::run(args, context),
         Command::AddPartitions(args) => add_partitions::run(args, context),
         Command::Status(args) => status::run(args, context),
         Command::Harden(args) => harden::run(args, context),

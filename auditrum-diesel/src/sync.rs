@@ -1,0 +1,191 @@
+//! `sync`: the registry's specs installed straight in a database, for applications that keep
+//! no migration files.
+//!
+//! It reads what is installed from the audit log's own registry table (`<audit>_tracked`),
+//! creates the core schema when it is missing, installs new specs, replaces changed ones and
+//! removes the triggers of tables no longer registered, in one transaction under an advisory
+//! lock, so concurrent runs (several instances starting at once) apply each change once.
+//! Running it again with nothing changed changes nothing.
+//!
+//! "No longer registered" includes tables tracked by hand (`auditrum-diesel track`): a
+//! database that `sync` manages should be managed by `sync` only.
+//!
+//! ```no_run
+//! use auditrum_diesel::registry::Registry;
+//! use auditrum_diesel::{sync, AuditConfig};
+//! use diesel::{Connection, PgConnection};
+//!
+//! let mut conn = PgConnection::establish("postgres://localhost/app")?;
+//! let report = sync::sync(&mut conn, &Registry::linked(), &AuditConfig::default())?;
+//! println!("{report}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::{Bool, Text};
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+
+use crate::migrations::plan::diff;
+use crate::migrations::Change;
+use crate::registry::{Registry, RegistryError};
+use crate::{core_schema_sql, install_sql, uninstall_sql, AuditConfig, SpecError, TrackSpec};
+
+/// What [`sync`] changed (or, from [`plan`](fn@plan), would change), in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncReport {
+    changes: Vec<Change>,
+}
+
+impl SyncReport {
+    /// The changes made.
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
+    /// Whether the database was already in line with the registry.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+impl fmt::Display for SyncReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.changes.is_empty() {
+            return write!(f, "the audit triggers are in line with the registry");
+        }
+        write!(f, "{} change(s):", self.changes.len())?;
+        for change in &self.changes {
+            write!(f, "\n  {change}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why [`sync`] could not run; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The registry holds invalid or duplicate specs.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// A spec cannot be turned into SQL.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// The database refused a statement.
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Brings the database's audit triggers in line with `registry`, in one transaction under
+/// an advisory lock; returns what it changed.
+pub fn sync(
+    conn: &mut PgConnection,
+    registry: &Registry,
+    config: &AuditConfig,
+) -> Result<SyncReport, SyncError> {
+    let wanted = registry.specs()?;
+    conn.transaction(|conn| {
+        let changes = changes(conn, &wanted, config)?;
+        for change in &changes {
+            conn.batch_execute(&match change {
+                Change::CoreSchema { .. } => core_schema_sql(config),
+                Change::Track { spec } | Change::Retrack { spec, .. } => install_sql(spec, config)?,
+                Change::Untrack { previous } => uninstall_sql(previous, config)?,
+            })?;
+        }
+        Ok(SyncReport { changes })
+    })
+}
+
+/// What [`sync`] would change, without changing anything.
+pub fn plan(
+    conn: &mut PgConnection,
+    registry: &Registry,
+    config: &AuditConfig,
+) -> Result<SyncReport, SyncError> {
+    let wanted = registry.specs()?;
+    conn.transaction(|conn| {
+        Ok(SyncReport {
+            changes: changes(conn, &wanted, config)?,
+        })
+    })
+}
+
+/// Takes the lock, then compares the registry table with `wanted`.
+fn changes(
+    conn: &mut PgConnection,
+    wanted: &[TrackSpec],
+    config: &AuditConfig,
+) -> Result<Vec<Change>, SyncError> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind::<Text, _>(format!(
+            "auditrum.sync.{}.{}",
+            config.schema(),
+            config.table()
+        ))
+        .execute(conn)?;
+    let mut changes = Vec::new();
+    let installed = if registry_table_exists(conn, config)? {
+        installed(conn, config)?
+    } else {
+        changes.push(Change::CoreSchema {
+            audit_table: format!("{}.{}", config.schema(), config.table()),
+        });
+        BTreeMap::new()
+    };
+    changes.extend(diff(&installed, wanted));
+    Ok(changes)
+}
+
+fn registry_table_exists(conn: &mut PgConnection, config: &AuditConfig) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Present {
+        #[diesel(sql_type = Bool)]
+        present: bool,
+    }
+    diesel::sql_query("SELECT to_regclass($1) IS NOT NULL AS present")
+        .bind::<Text, _>(config.qualified_registry_table())
+        .get_result::<Present>(conn)
+        .map(|row| row.present)
+}
+
+/// The installed specs, by table. A spec the registry table holds in a form this version
+/// cannot read still counts as installed (and so is replaced or removed).
+fn installed(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+) -> QueryResult<BTreeMap<(String, String), TrackSpec>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        table_schema: String,
+        #[diesel(sql_type = Text)]
+        table_name: String,
+        #[diesel(sql_type = Text)]
+        spec: String,
+    }
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT table_schema, table_name, spec::text AS spec FROM {}",
+        config.qualified_registry_table()
+    ))
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let spec = serde_json::from_str(&row.spec).unwrap_or_else(|_| {
+                let identity = serde_json::json!({
+                    "schema": row.table_schema,
+                    "table": row.table_name,
+                    "key": [],
+                });
+                serde_json::from_value(identity).expect("schema, table and key make a TrackSpec")
+            });
+            ((row.table_schema, row.table_name), spec)
+        })
+        .collect())
+}
+
+type QueryResult<T> = Result<T, diesel::result::Error>;
