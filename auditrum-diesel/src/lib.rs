@@ -59,6 +59,8 @@ pub mod schema;
 mod spec;
 pub mod sql;
 pub mod sync;
+#[cfg(feature = "axum")]
+pub mod web;
 
 pub use audited::Audited;
 /// `#[derive(Audited)]`: implements [`Audited`] for a Diesel model and registers it; see
