@@ -1,5 +1,8 @@
 //! The axum layer, tested with real HTTP requests against a served app: each request's
-//! events carry its request id, method, path, client IP, user agent and user.
+//! events carry its request id, method, path, client IP, user agent and user. And the
+//! tokio task-local scopes it is built on (`tasks`).
+
+mod tasks;
 
 use std::net::SocketAddr;
 
