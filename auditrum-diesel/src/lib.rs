@@ -87,3 +87,6 @@ struct ReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/getting-started.md")]
 struct GettingStartedDoctests;
+#[cfg(all(doctest, feature = "cli"))]
+#[doc = include_str!("../../docs/derive-and-migrations.md")]
+struct DeriveAndMigrationsDoctests;
