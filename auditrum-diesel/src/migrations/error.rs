@@ -11,7 +11,7 @@ use crate::SpecError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MigrationError {
-    /// The migrations are stale (from [`check`](super::check)); the plan lists what is
+    /// The migrations are stale (from [`Generator::check`](super::Generator::check)); the plan lists what is
     /// missing.
     #[error("{0}\nrun `makemigrations` (from your crate's audit binary) to write them")]
     Stale(Box<Plan>),
