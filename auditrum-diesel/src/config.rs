@@ -78,11 +78,17 @@ impl AuditConfig {
 
     /// The setting that caches this transaction's context row id (per audit table).
     pub(crate) fn context_cache_setting(&self) -> String {
+        self.private_setting("cache")
+    }
+
+    /// `auditrum.<what>_<schema>_<table>`: a transaction-local setting the log's functions
+    /// keep for themselves (characters PostgreSQL refuses in setting names become `_`).
+    pub(crate) fn private_setting(&self, what: &str) -> String {
         let sanitized: String = format!("{}_{}", self.schema, self.table)
             .chars()
             .map(|c| if is_setting_char(c) { c } else { '_' })
             .collect();
-        format!("auditrum.cache_{sanitized}")
+        format!("auditrum.{what}_{sanitized}")
     }
 
     /// `"schema"."<table><suffix>"`, for the objects named after the audit table.

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod chain;
 mod harden;
 mod partitions;
 mod purge;

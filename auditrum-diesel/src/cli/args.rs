@@ -66,6 +66,12 @@ pub enum Command {
     Harden(commands::harden::Harden),
     /// Delete events older than a cutoff (or drop their partitions).
     Purge(commands::purge::Purge),
+    /// Chain every new transaction's events with SHA-256 links (tamper evidence).
+    EnableHashChain(commands::enable_hash_chain::EnableHashChain),
+    /// Recompute the hash chain (in PostgreSQL and in Rust); exit 1 on a broken link.
+    VerifyChain(commands::verify_chain::VerifyChain),
+    /// Print the chain's head as JSON, to keep for `verify-chain --expected-tip`.
+    ChainTip,
 }
 
 /// `--dry-run`.

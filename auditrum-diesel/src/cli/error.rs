@@ -6,6 +6,9 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CliError {
+    /// An argument clap accepted but the command could not use.
+    #[error("{0}")]
+    BadArgument(String),
     /// A subcommand that needs a database got no URL.
     #[error("no database given: pass --database-url or set DATABASE_URL")]
     NoDatabase,

@@ -29,6 +29,16 @@ pub fn harden_sql(config: &AuditConfig, app_role: &str, admin_role: Option<&str>
             ("context_table", literal_name("_context")),
             ("registry_table", literal_name("_tracked")),
             ("registry_table_ident", config.qualified_registry_table()),
+            ("chain_table", literal_name("_chain")),
+            ("chain_state_table", literal_name("_chain_state")),
+            (
+                "chain_mark_function",
+                quote::literal(&format!("{}()", config.object("_chain_mark"))),
+            ),
+            (
+                "chain_seal_function",
+                quote::literal(&format!("{}()", config.object("_chain_seal"))),
+            ),
             (
                 "context_function",
                 quote::literal(&format!("{}()", config.object("_context_id"))),

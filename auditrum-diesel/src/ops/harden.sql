@@ -20,6 +20,8 @@ BEGIN
         UNION ALL SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = to_regclass({{audit_table}})
         UNION ALL SELECT to_regclass({{context_table}})
         UNION ALL SELECT to_regclass({{registry_table}})
+        UNION ALL SELECT to_regclass({{chain_table}})
+        UNION ALL SELECT to_regclass({{chain_state_table}})
     LOOP
         CONTINUE WHEN object IS NULL;
         IF admin_role IS NOT NULL THEN
@@ -37,7 +39,8 @@ BEGIN
     -- log: the admin, or the log's current owner; never the application role.
     FOR fn IN
         SELECT p.oid::regprocedure FROM pg_proc p
-        WHERE p.oid IN (to_regprocedure({{context_function}}), to_regprocedure({{partitions_function}}))
+        WHERE p.oid IN (to_regprocedure({{context_function}}), to_regprocedure({{partitions_function}}),
+                        to_regprocedure({{chain_mark_function}}), to_regprocedure({{chain_seal_function}}))
            OR p.oid IN (SELECT t.tgfoid FROM pg_trigger t
                         JOIN {{registry_table_ident}} r ON t.tgrelid = to_regclass(format('%I.%I', r.table_schema, r.table_name))
                         WHERE t.tgname IN ({{trigger_names}}))

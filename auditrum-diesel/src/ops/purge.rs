@@ -22,6 +22,8 @@ pub struct PurgeReport {
     pub deleted_events: i64,
     /// Context rows deleted because no remaining event points at them.
     pub deleted_contexts: i64,
+    /// With the hash chain on: where it was cut, and its new anchor.
+    pub chain: Option<ChainCut>,
     /// Whether nothing was changed.
     pub dry_run: bool,
 }
@@ -50,7 +52,27 @@ struct Count {
     n: i64,
 }
 
+/// Where a purge cuts the hash chain: links before `keep_from_seq` go, with their events.
+#[derive(Debug, Clone, PartialEq, Serialize, QueryableByName)]
+pub struct ChainCut {
+    /// The first link kept: verification starts here.
+    #[diesel(sql_type = BigInt)]
+    pub keep_from_seq: i64,
+    /// The hash the first kept link points at: the new anchor. Keep it with the tip.
+    #[diesel(sql_type = Text)]
+    pub anchor_hash: String,
+    /// Events up to this id predate the chain.
+    #[diesel(sql_type = BigInt)]
+    #[serde(skip)]
+    pub chained_after_id: i64,
+}
+
 /// Purges in one transaction.
+///
+/// With the hash chain on, a purge removes whole links from the start of the chain: the
+/// links of transactions that committed before the cutoff, with their events. Events older
+/// than the cutoff whose transaction committed after it are kept, so the kept chain stays
+/// whole; the report names the new anchor (the first kept link and the hash it points at).
 pub fn purge(
     conn: &mut PgConnection,
     config: &AuditConfig,
@@ -58,6 +80,8 @@ pub fn purge(
 ) -> Result<PurgeReport, Error> {
     conn.transaction(|conn| {
         let cutoff = cutoff(conn, options.older_than)?;
+        let chain = chain_cut(conn, config, cutoff)?;
+        let purgeable = purgeable(config, chain.as_ref());
         let mut dropped_partitions = Vec::new();
         if options.drop_partitions {
             for partition in partitions::list(conn, config)? {
@@ -65,7 +89,11 @@ pub fn purge(
                     continue;
                 }
                 let name = quote::qualified(config.schema(), &partition.name);
-                let rows = count(conn, &format!("SELECT count(*) AS n FROM {name} WHERE changed_at < $1"), cutoff)?;
+                let kept = count(conn, &format!("SELECT count(*) AS n FROM {name} e WHERE NOT ({purgeable})"), cutoff)?;
+                if kept > 0 {
+                    continue; // holds events the chain keeps: deleted row by row instead
+                }
+                let rows = count(conn, &format!("SELECT count(*) AS n FROM {name} e WHERE {purgeable}"), cutoff)?;
                 if !options.dry_run {
                     diesel::sql_query(format!("DROP TABLE {name}")).execute(conn)?;
                 }
@@ -74,31 +102,32 @@ pub fn purge(
         }
         let events = config.qualified_table();
         let contexts = config.qualified_context_table();
-        let old_events = format!("FROM {events} WHERE changed_at < $1");
-        let orphan_contexts = format!(
-            "FROM {contexts} c WHERE c.created_at < $1
-               AND NOT EXISTS (SELECT FROM {events} e WHERE e.txid = c.txid AND e.context_id = c.id)"
-        );
         let (deleted_events, deleted_contexts) = if options.dry_run {
             let dropped: i64 = dropped_partitions.iter().map(|(_, rows)| rows).sum();
-            let old = count(conn, &format!("SELECT count(*) AS n {old_events}"), cutoff)?;
+            let old = count(conn, &format!("SELECT count(*) AS n FROM {events} e WHERE {purgeable}"), cutoff)?;
             let orphans = count(
                 conn,
                 &format!(
                     "SELECT count(*) AS n FROM {contexts} c WHERE c.created_at < $1
                        AND NOT EXISTS (SELECT FROM {events} e WHERE e.txid = c.txid
-                                       AND e.context_id = c.id AND e.changed_at >= $1)"
+                                       AND e.context_id = c.id AND NOT ({purgeable}))"
                 ),
                 cutoff,
             )?;
             (old - dropped, orphans)
         } else {
-            let deleted = diesel::sql_query(format!("DELETE {old_events}"))
+            let deleted = diesel::sql_query(format!("DELETE FROM {events} e WHERE {purgeable}"))
                 .bind::<Timestamptz, _>(cutoff)
                 .execute(conn)?;
-            let orphans = diesel::sql_query(format!("DELETE {orphan_contexts}"))
-                .bind::<Timestamptz, _>(cutoff)
-                .execute(conn)?;
+            let orphans = diesel::sql_query(format!(
+                "DELETE FROM {contexts} c WHERE c.created_at < $1
+                   AND NOT EXISTS (SELECT FROM {events} e WHERE e.txid = c.txid AND e.context_id = c.id)"
+            ))
+            .bind::<Timestamptz, _>(cutoff)
+            .execute(conn)?;
+            if let Some(cut) = &chain {
+                cut_chain(conn, config, cut)?;
+            }
             (deleted as i64, orphans as i64)
         };
         Ok(PurgeReport {
@@ -106,9 +135,76 @@ pub fn purge(
             dropped_partitions,
             deleted_events,
             deleted_contexts,
+            chain,
             dry_run: options.dry_run,
         })
     })
+}
+
+/// SQL: whether the event `e` goes (`$1` is the cutoff).
+fn purgeable(config: &AuditConfig, chain: Option<&ChainCut>) -> String {
+    match chain {
+        None => "e.changed_at < $1".to_owned(),
+        Some(cut) => format!(
+            "e.changed_at < $1 AND (e.id <= {after} OR NOT EXISTS (
+                 SELECT FROM {links} l WHERE l.txid = e.txid AND (l.seq >= {keep} OR l.seq IS NULL)))",
+            after = cut.chained_after_id,
+            keep = cut.keep_from_seq,
+            links = config.object("_chain"),
+        ),
+    }
+}
+
+/// The first link to keep: the first one sealed at or after the cutoff.
+fn chain_cut(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    cutoff: DateTime<Utc>,
+) -> Result<Option<ChainCut>, Error> {
+    let state = config.object("_chain_state");
+    let links = config.object("_chain");
+    let exists = count(
+        conn,
+        &format!(
+            "SELECT count(*) AS n FROM pg_class WHERE oid = to_regclass({}) AND $1 IS NOT NULL",
+            quote::literal(&state)
+        ),
+        cutoff,
+    )?;
+    if exists == 0 {
+        return Ok(None);
+    }
+    // Lock the head: no link is sealed while the chain is cut.
+    let cut: ChainCut = diesel::sql_query(format!(
+        "WITH head AS (SELECT * FROM {state} FOR UPDATE),
+              first_kept AS (SELECT seq, prev_hash FROM {links}
+                             WHERE seq IS NOT NULL AND sealed_at >= $1 ORDER BY seq LIMIT 1)
+         SELECT COALESCE((SELECT seq FROM first_kept), head.last_seq + 1) AS keep_from_seq,
+                COALESCE((SELECT prev_hash FROM first_kept), head.last_hash) AS anchor_hash,
+                head.chained_after_id
+         FROM head"
+    ))
+    .bind::<Timestamptz, _>(cutoff)
+    .get_result(conn)?;
+    Ok(Some(cut))
+}
+
+/// Removes the links before the cut and records the new anchor.
+fn cut_chain(conn: &mut PgConnection, config: &AuditConfig, cut: &ChainCut) -> Result<(), Error> {
+    diesel::sql_query(format!(
+        "DELETE FROM {} WHERE seq < $1",
+        config.object("_chain")
+    ))
+    .bind::<BigInt, _>(cut.keep_from_seq)
+    .execute(conn)?;
+    diesel::sql_query(format!(
+        "UPDATE {} SET anchor_seq = $1, anchor_hash = $2",
+        config.object("_chain_state")
+    ))
+    .bind::<BigInt, _>(cut.keep_from_seq)
+    .bind::<Text, _>(&cut.anchor_hash)
+    .execute(conn)?;
+    Ok(())
 }
 
 /// `now() - older_than`, in UTC. Refuses an interval that is not in the past.

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text, Timestamptz};
 use serde::Serialize;
 
+use super::chain::{self, ChainTip};
 use super::partitions::{self, Partition};
 use crate::sql::{self, quote, ExpectedTrigger};
 use crate::{AuditConfig, Error, TrackSpec};
@@ -23,6 +24,8 @@ pub struct Status {
     pub default_rows: i64,
     /// Each tracked table, from the registry table.
     pub tables: Vec<TableStatus>,
+    /// The hash chain's head, when the chain is enabled.
+    pub hash_chain: Option<ChainTip>,
     /// Everything that needs attention, one sentence each.
     pub problems: Vec<String>,
 }
@@ -98,6 +101,11 @@ pub fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Status, Err
         ));
     }
     let tables = tables(conn, config)?;
+    let hash_chain = match chain::tip(conn, config) {
+        Ok(tip) => Some(tip),
+        Err(Error::Refused(_)) => None, // not enabled
+        Err(e) => return Err(e),
+    };
     for table in &tables {
         for problem in &table.problems {
             problems.push(format!("{}.{}: {problem}", table.schema, table.table));
@@ -109,6 +117,7 @@ pub fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Status, Err
         partitions_until,
         default_rows,
         tables,
+        hash_chain,
         problems,
     })
 }

@@ -1,6 +1,8 @@
 //! One file per subcommand.
 
 pub(crate) mod add_partitions;
+mod chain_tip;
+pub(crate) mod enable_hash_chain;
 pub(crate) mod harden;
 mod history;
 mod init_schema;
@@ -10,6 +12,7 @@ pub(crate) mod status;
 pub(crate) mod sync;
 mod track;
 mod untrack;
+pub(crate) mod verify_chain;
 
 use crate::cli::args::Command;
 use crate::cli::{CliError, Context};
@@ -27,5 +30,8 @@ pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Status(args) => status::run(args, context),
         Command::Harden(args) => harden::run(args, context),
         Command::Purge(args) => purge::run(args, context),
+        Command::EnableHashChain(args) => enable_hash_chain::run(args, context),
+        Command::VerifyChain(args) => verify_chain::run(args, context),
+        Command::ChainTip => chain_tip::run(context),
     }
 }

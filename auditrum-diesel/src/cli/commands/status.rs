@@ -62,6 +62,13 @@ fn text(status: &Status) -> String {
             t.installed_at.format("%Y-%m-%d %H:%M UTC")
         ));
     }
+    match &status.hash_chain {
+        Some(tip) => out.push_str(&format!(
+            "\nhash chain: on, head at link {} {} (run `verify-chain` to check it)\n",
+            tip.seq, tip.link_hash
+        )),
+        None => out.push_str("\nhash chain: off\n"),
+    }
     if status.problems.is_empty() {
         out.push_str("\nno problems\n");
     } else {

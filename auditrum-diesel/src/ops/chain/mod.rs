@@ -1,0 +1,52 @@
+//! The hash chain: tamper evidence for the audit log.
+//!
+//! Once enabled, every committed transaction that wrote events gets one *link*, numbered in
+//! commit order, holding the SHA-256 of its events (with their context) and of the previous
+//! link. Editing, deleting, inserting or re-numbering an event or a link breaks the chain;
+//! [`verify`] finds where, recomputing every hash twice: in PostgreSQL (`sha256()`) and in
+//! Rust (`sha2`). A deleted tail is found by comparing with a tip saved earlier
+//! ([`tip`], `--expected-tip`).
+//!
+//! Cost: a link per transaction, sealed at commit by a deferred trigger that holds the chain
+//! head's lock until the commit ends. Writers wait only for each other's commits, and the
+//! work per transaction does not grow with the table (lookups go through the `txid` index).
+
+mod canonical;
+mod enable;
+mod tip;
+mod verify;
+
+pub use enable::{enable, enable_sql};
+pub use tip::{tip, ChainTip};
+pub use verify::{verify, Break, ChainReport};
+
+use crate::AuditConfig;
+
+/// Names of the chain's objects for an audit log.
+pub(crate) struct ChainNames<'a> {
+    config: &'a AuditConfig,
+}
+
+impl<'a> ChainNames<'a> {
+    pub fn new(config: &'a AuditConfig) -> Self {
+        ChainNames { config }
+    }
+
+    /// `"schema"."<audit>_chain"`.
+    pub fn chain_table(&self) -> String {
+        self.config.object("_chain")
+    }
+
+    /// `"schema"."<audit>_chain_state"`.
+    pub fn state_table(&self) -> String {
+        self.config.object("_chain_state")
+    }
+
+    /// Whether the chain is enabled: SQL returning a boolean.
+    pub fn exists_sql(&self) -> String {
+        format!(
+            "to_regclass({}) IS NOT NULL",
+            crate::sql::quote::literal(&self.state_table())
+        )
+    }
+}

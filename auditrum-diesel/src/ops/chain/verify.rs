@@ -1,0 +1,430 @@
+//! `verify-chain`: recompute every link twice — in PostgreSQL and in Rust — and report each
+//! place the stored chain disagrees with the events.
+
+use std::collections::{BTreeMap, HashMap};
+
+use diesel::pg::PgRowByRowLoadingMode;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use serde::Serialize;
+
+use super::canonical::{self, EventsHasher, EVENT_PAYLOAD_SQL};
+use super::{ChainNames, ChainTip};
+use crate::{AuditConfig, Error};
+
+/// One place where the chain is broken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Break {
+    /// The link's sequence number, when the break is at a link.
+    pub seq: Option<i64>,
+    /// The transaction concerned, when known.
+    pub txid: Option<i64>,
+    /// What is wrong, in words.
+    pub problem: String,
+    /// What the chain says.
+    pub expected: String,
+    /// What the data says.
+    pub found: String,
+    /// Which verification found it: `server` (PostgreSQL's sha256), `client` (Rust's sha2),
+    /// or both.
+    pub found_by: Vec<&'static str>,
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainReport {
+    /// Links checked.
+    pub links: i64,
+    /// Events covered by those links.
+    pub chained_events: i64,
+    /// Events written before the chain was enabled: not covered, not broken.
+    pub unchained_before: i64,
+    /// The head as the chain state records it.
+    pub tip: ChainTip,
+    /// Everything broken; empty when the chain verifies.
+    pub breaks: Vec<Break>,
+}
+
+impl ChainReport {
+    /// Whether the chain verifies.
+    pub fn is_intact(&self) -> bool {
+        self.breaks.is_empty()
+    }
+}
+
+/// The state row.
+#[derive(QueryableByName)]
+struct State {
+    #[diesel(sql_type = BigInt)]
+    chained_after_id: i64,
+    #[diesel(sql_type = BigInt)]
+    anchor_seq: i64,
+    #[diesel(sql_type = Text)]
+    anchor_hash: String,
+    #[diesel(sql_type = BigInt)]
+    last_seq: i64,
+    #[diesel(sql_type = Text)]
+    last_hash: String,
+}
+
+/// A sealed link, with what one side recomputed for it.
+#[derive(QueryableByName, Clone)]
+struct Link {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = BigInt)]
+    txid: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    event_count: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    events_hash: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    prev_hash: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    link_hash: Option<String>,
+    /// Server side only: the recomputed count and events hash.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    found_count: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    found_events_hash: Option<String>,
+}
+
+/// What one side recomputed: the events of a transaction.
+struct Recomputed {
+    count: i64,
+    events_hash: String,
+}
+
+/// Verifies the chain of `config`'s audit log, server-side and client-side; `expected_tip`
+/// (saved earlier with `chain-tip`) also catches a deleted tail.
+pub fn verify(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    expected_tip: Option<&ChainTip>,
+) -> Result<ChainReport, Error> {
+    let names = ChainNames::new(config);
+    require_enabled(conn, &names)?;
+    // One snapshot for every query: writers may go on meanwhile.
+    conn.build_transaction()
+        .repeatable_read()
+        .read_only()
+        .run(|conn| {
+            let state: State = diesel::sql_query(format!(
+                "SELECT chained_after_id, anchor_seq, anchor_hash, last_seq, last_hash FROM {}",
+                names.state_table()
+            ))
+            .get_result(conn)?;
+            let server = server_links(conn, config, &names)?;
+            let client = client_recompute(conn, config, &names)?;
+
+            let mut breaks = BTreeMap::new();
+            let server_found: Vec<(Link, Recomputed)> = server
+                .iter()
+                .map(|l| {
+                    let found = Recomputed {
+                        count: l.found_count.unwrap_or(0),
+                        events_hash: l
+                            .found_events_hash
+                            .clone()
+                            .unwrap_or_else(|| EventsHasher::default().finish()),
+                    };
+                    (l.clone(), found)
+                })
+                .collect();
+            record(
+                &mut breaks,
+                "server",
+                check_links(&state, &server_found, expected_tip),
+            );
+            let client_found: Vec<(Link, Recomputed)> = server
+                .iter()
+                .map(|l| {
+                    let found = client.get(&l.txid).map_or_else(
+                        || Recomputed {
+                            count: 0,
+                            events_hash: EventsHasher::default().finish(),
+                        },
+                        |(count, hash)| Recomputed {
+                            count: *count,
+                            events_hash: hash.clone(),
+                        },
+                    );
+                    (l.clone(), found)
+                })
+                .collect();
+            record(
+                &mut breaks,
+                "client",
+                check_links(&state, &client_found, expected_tip),
+            );
+            let both = ["server", "client"];
+            for stray in unchained_after(conn, config, &names, state.chained_after_id)? {
+                record(&mut breaks, both[0], vec![stray.clone()]);
+                record(&mut breaks, both[1], vec![stray]);
+            }
+            let unchained_before = count(
+                conn,
+                &format!(
+                    "SELECT count(*) AS n FROM {} WHERE id <= {}",
+                    config.qualified_table(),
+                    state.chained_after_id
+                ),
+            )?;
+            Ok(ChainReport {
+                links: server.len() as i64,
+                chained_events: server_found.iter().map(|(_, f)| f.count).sum(),
+                unchained_before,
+                tip: ChainTip {
+                    seq: state.last_seq,
+                    link_hash: state.last_hash.clone(),
+                    sealed_at: None,
+                },
+                breaks: breaks.into_values().collect(),
+            })
+        })
+}
+
+/// Refuses when the chain was never enabled.
+pub(super) fn require_enabled(conn: &mut PgConnection, names: &ChainNames) -> Result<(), Error> {
+    #[derive(QueryableByName)]
+    struct Enabled {
+        #[diesel(sql_type = Bool)]
+        enabled: bool,
+    }
+    let enabled: Enabled =
+        diesel::sql_query(format!("SELECT {} AS enabled", names.exists_sql())).get_result(conn)?;
+    if !enabled.enabled {
+        return Err(Error::Refused(
+            "the hash chain is not enabled on this audit log: run `auditrum-diesel enable-hash-chain`".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The sealed links in order, each with its events recomputed by PostgreSQL.
+fn server_links(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    names: &ChainNames,
+) -> Result<Vec<Link>, Error> {
+    Ok(diesel::sql_query(format!(
+        "WITH recomputed AS (
+             SELECT e.txid, count(*) AS n, {events_hash} AS hash
+             FROM {events} e LEFT JOIN {contexts} c ON c.id = e.context_id
+             WHERE e.txid IN (SELECT txid FROM {chain})
+             GROUP BY e.txid)
+         SELECT l.seq, l.txid, l.event_count::bigint AS event_count, l.events_hash, l.prev_hash,
+                l.link_hash, r.n AS found_count, r.hash AS found_events_hash
+         FROM {chain} l LEFT JOIN recomputed r ON r.txid = l.txid
+         WHERE l.seq IS NOT NULL
+         ORDER BY l.seq",
+        events_hash = canonical::events_hash_sql(),
+        events = config.qualified_table(),
+        contexts = config.qualified_context_table(),
+        chain = names.chain_table(),
+    ))
+    .load(conn)?)
+}
+
+/// Each chained transaction's events, hashed in Rust from payloads streamed row by row.
+fn client_recompute(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    names: &ChainNames,
+) -> Result<HashMap<i64, (i64, String)>, Error> {
+    #[derive(QueryableByName)]
+    struct Payload {
+        #[diesel(sql_type = BigInt)]
+        txid: i64,
+        #[diesel(sql_type = Text)]
+        payload: String,
+    }
+    let query = diesel::sql_query(format!(
+        "SELECT e.txid, {EVENT_PAYLOAD_SQL} AS payload
+         FROM {events} e LEFT JOIN {contexts} c ON c.id = e.context_id
+         WHERE e.txid IN (SELECT txid FROM {chain})
+         ORDER BY e.txid, e.id",
+        events = config.qualified_table(),
+        contexts = config.qualified_context_table(),
+        chain = names.chain_table(),
+    ));
+    let mut done = HashMap::new();
+    let mut current: Option<(i64, EventsHasher)> = None;
+    for row in query.load_iter::<Payload, PgRowByRowLoadingMode>(conn)? {
+        let row = row?;
+        if current.as_ref().is_none_or(|(txid, _)| *txid != row.txid) {
+            if let Some((txid, hasher)) = current.take() {
+                done.insert(txid, (hasher.count, hasher.finish()));
+            }
+            current = Some((row.txid, EventsHasher::default()));
+        }
+        current.as_mut().expect("set above").1.add(&row.payload);
+    }
+    if let Some((txid, hasher)) = current {
+        done.insert(txid, (hasher.count, hasher.finish()));
+    }
+    Ok(done)
+}
+
+/// Walks the links from the anchor and compares them with what one side recomputed.
+fn check_links(
+    state: &State,
+    links: &[(Link, Recomputed)],
+    expected_tip: Option<&ChainTip>,
+) -> Vec<Break> {
+    let mut breaks = Vec::new();
+    let mut at = |link: Option<&Link>, problem: &str, expected: String, found: String| {
+        breaks.push(Break {
+            seq: link.map(|l| l.seq),
+            txid: link.map(|l| l.txid),
+            problem: problem.to_owned(),
+            expected,
+            found,
+            found_by: Vec::new(),
+        })
+    };
+    let mut expected_seq = state.anchor_seq;
+    let mut prev_hash = state.anchor_hash.clone();
+    for (link, found) in links {
+        let l = Some(link);
+        if link.seq != expected_seq {
+            at(
+                l,
+                "link sequence number out of order (a link was deleted, inserted or re-numbered)",
+                expected_seq.to_string(),
+                link.seq.to_string(),
+            );
+        }
+        let stored_prev = link.prev_hash.clone().unwrap_or_default();
+        if stored_prev != prev_hash {
+            at(
+                l,
+                "link does not point at the previous link's hash",
+                prev_hash.clone(),
+                stored_prev,
+            );
+        }
+        let stored_count = link.event_count.unwrap_or(-1);
+        if stored_count != found.count {
+            at(
+                l,
+                "the transaction's number of events changed (an event was deleted or added)",
+                stored_count.to_string(),
+                found.count.to_string(),
+            );
+        }
+        let stored_events = link.events_hash.clone().unwrap_or_default();
+        if stored_events != found.events_hash {
+            at(l, "the transaction's events hash changed (an event or its context was edited, deleted, added or re-numbered)", stored_events, found.events_hash.clone());
+        }
+        let stored_link = link.link_hash.clone().unwrap_or_default();
+        let recomputed = canonical::link_hash(
+            link.prev_hash.as_deref().unwrap_or_default(),
+            link.seq,
+            link.txid,
+            link.event_count.unwrap_or(-1),
+            link.events_hash.as_deref().unwrap_or_default(),
+        );
+        if stored_link != recomputed {
+            at(
+                l,
+                "the link's own hash does not match its fields (the link was edited)",
+                stored_link.clone(),
+                recomputed,
+            );
+        }
+        expected_seq = link.seq + 1;
+        prev_hash = stored_link;
+    }
+    let last = links.last().map(|(l, _)| l);
+    let (last_seq, last_hash) = last
+        .map_or((state.anchor_seq - 1, state.anchor_hash.clone()), |l| {
+            (l.seq, l.link_hash.clone().unwrap_or_default())
+        });
+    if (last_seq, &last_hash) != (state.last_seq, &state.last_hash) {
+        at(
+            last,
+            "the last link is not the chain head (the tail was deleted, or the head edited)",
+            format!("{} {}", state.last_seq, state.last_hash),
+            format!("{last_seq} {last_hash}"),
+        );
+    }
+    if let Some(tip) = expected_tip {
+        let link = links.iter().map(|(l, _)| l).find(|l| l.seq == tip.seq);
+        match link {
+            None => at(
+                None,
+                "the expected tip's link is gone (the tail was deleted)",
+                format!("{} {}", tip.seq, tip.link_hash),
+                "no such link".to_owned(),
+            ),
+            Some(l) if l.link_hash.as_deref() != Some(tip.link_hash.as_str()) => at(
+                Some(l),
+                "the expected tip's link was rewritten",
+                tip.link_hash.clone(),
+                l.link_hash.clone().unwrap_or_default(),
+            ),
+            Some(_) => {}
+        }
+    }
+    breaks
+}
+
+/// Events written after the chain started whose transaction has no sealed link.
+fn unchained_after(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    names: &ChainNames,
+    chained_after_id: i64,
+) -> Result<Vec<Break>, Error> {
+    #[derive(QueryableByName)]
+    struct Stray {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = BigInt)]
+        txid: i64,
+    }
+    let strays: Vec<Stray> = diesel::sql_query(format!(
+        "SELECT e.id, e.txid FROM {events} e
+         WHERE e.id > $1 AND NOT EXISTS (SELECT FROM {chain} l WHERE l.txid = e.txid AND l.seq IS NOT NULL)
+         ORDER BY e.id",
+        events = config.qualified_table(),
+        chain = names.chain_table(),
+    ))
+    .bind::<BigInt, _>(chained_after_id)
+    .load(conn)?;
+    Ok(strays
+        .into_iter()
+        .map(|s| Break {
+            seq: None,
+            txid: Some(s.txid),
+            problem: format!(
+                "event {} was written after the chain was enabled but belongs to no link",
+                s.id
+            ),
+            expected: "a sealed link for its transaction".to_owned(),
+            found: "none".to_owned(),
+            found_by: Vec::new(),
+        })
+        .collect())
+}
+
+/// Merges one side's breaks into the report, noting which side found each.
+fn record(breaks: &mut BTreeMap<String, Break>, side: &'static str, found: Vec<Break>) {
+    for b in found {
+        let key = format!(
+            "{:?}|{:?}|{}|{}|{}",
+            b.seq, b.txid, b.problem, b.expected, b.found
+        );
+        breaks.entry(key).or_insert(b).found_by.push(side);
+    }
+}
+
+fn count(conn: &mut PgConnection, sql: &str) -> Result<i64, Error> {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    Ok(diesel::sql_query(sql).get_result::<N>(conn)?.n)
+}
