@@ -2,6 +2,7 @@
 //! events carry its request id, method, path, client IP, user agent and user. And the
 //! tokio task-local scopes it is built on (`tasks`).
 
+mod async_pg;
 mod tasks;
 
 use std::net::SocketAddr;

@@ -8,6 +8,8 @@
 //! connection. `SET LOCAL` rather than `SELECT set_config(…)`: a `SELECT` would take the
 //! transaction's snapshot, and a `SET TRANSACTION ISOLATION LEVEL` after it would fail.
 
+#[cfg(feature = "diesel-async")]
+mod async_pg;
 mod audited_connection;
 mod extension;
 mod migrations;
@@ -16,6 +18,8 @@ mod state;
 mod statement;
 mod transaction_manager;
 
+#[cfg(feature = "diesel-async")]
+pub use async_pg::{AuditedAsyncTransactionExt, AuditedFuture};
 pub use audited_connection::AuditedConnection;
 pub use extension::AuditedTransactionExt;
 pub use r2d2::AuditedCustomizer;
