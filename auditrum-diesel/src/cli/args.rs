@@ -72,6 +72,8 @@ pub enum Command {
     VerifyChain(commands::verify_chain::VerifyChain),
     /// Print the chain's head as JSON, to keep for `verify-chain --expected-tip`.
     ChainTip,
+    /// Link every transaction that has ended since the last seal (run it from cron).
+    SealChain,
 }
 
 /// `--dry-run`.

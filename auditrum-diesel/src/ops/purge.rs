@@ -69,10 +69,11 @@ pub struct ChainCut {
 
 /// Purges in one transaction.
 ///
-/// With the hash chain on, a purge removes whole links from the start of the chain: the
-/// links of transactions that committed before the cutoff, with their events. Events older
-/// than the cutoff whose transaction committed after it are kept, so the kept chain stays
-/// whole; the report names the new anchor (the first kept link and the hash it points at).
+/// With the hash chain on, a purge removes whole links from the start of the chain, with
+/// their events: the links before the first link whose transaction started at or after the
+/// cutoff. Older events in later links, and events not sealed yet, are kept, so the kept
+/// chain stays whole; the report names the new anchor (the first kept link and the hash it
+/// points at).
 pub fn purge(
     conn: &mut PgConnection,
     config: &AuditConfig,
@@ -146,8 +147,8 @@ fn purgeable(config: &AuditConfig, chain: Option<&ChainCut>) -> String {
     match chain {
         None => "e.changed_at < $1".to_owned(),
         Some(cut) => format!(
-            "e.changed_at < $1 AND (e.id <= {after} OR NOT EXISTS (
-                 SELECT FROM {links} l WHERE l.txid = e.txid AND (l.seq >= {keep} OR l.seq IS NULL)))",
+            "e.changed_at < $1 AND (e.id <= {after} OR EXISTS (
+                 SELECT FROM {links} l WHERE l.txid = e.txid AND l.seq < {keep}))",
             after = cut.chained_after_id,
             keep = cut.keep_from_seq,
             links = config.object("_chain"),
@@ -155,7 +156,8 @@ fn purgeable(config: &AuditConfig, chain: Option<&ChainCut>) -> String {
     }
 }
 
-/// The first link to keep: the first one sealed at or after the cutoff.
+/// The first link to keep: the first whose transaction started at or after the cutoff.
+/// Every link before it started earlier, so all its events are older than the cutoff.
 fn chain_cut(
     conn: &mut PgConnection,
     config: &AuditConfig,
@@ -178,7 +180,7 @@ fn chain_cut(
     let cut: ChainCut = diesel::sql_query(format!(
         "WITH head AS (SELECT * FROM {state} FOR UPDATE),
               first_kept AS (SELECT seq, prev_hash FROM {links}
-                             WHERE seq IS NOT NULL AND sealed_at >= $1 ORDER BY seq LIMIT 1)
+                             WHERE started_at >= $1 ORDER BY seq LIMIT 1)
          SELECT COALESCE((SELECT seq FROM first_kept), head.last_seq + 1) AS keep_from_seq,
                 COALESCE((SELECT prev_hash FROM first_kept), head.last_hash) AS anchor_hash,
                 head.chained_after_id

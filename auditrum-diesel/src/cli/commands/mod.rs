@@ -8,6 +8,7 @@ mod history;
 mod init_schema;
 pub(crate) mod makemigrations;
 pub(crate) mod purge;
+mod seal_chain;
 pub(crate) mod status;
 pub(crate) mod sync;
 mod track;
@@ -33,5 +34,6 @@ pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::EnableHashChain(args) => enable_hash_chain::run(args, context),
         Command::VerifyChain(args) => verify_chain::run(args, context),
         Command::ChainTip => chain_tip::run(context),
+        Command::SealChain => seal_chain::run(context),
     }
 }

@@ -59,8 +59,8 @@ fn parse_tip(value: &str) -> Result<ChainTip, CliError> {
 
 fn text(report: &ChainReport) -> String {
     let mut out = format!(
-        "{} link(s) covering {} event(s); {} event(s) from before the chain was enabled are unchained\nhead: seq {} {}\n",
-        report.links, report.chained_events, report.unchained_before, report.tip.seq, report.tip.link_hash
+        "{} link(s) covering {} event(s); {} event(s) from before the chain was enabled are unchained; {} event(s) of running transactions await sealing\nhead: seq {} {}\n",
+        report.links, report.chained_events, report.unchained_before, report.unsealed, report.tip.seq, report.tip.link_hash
     );
     if report.is_intact() {
         out.push_str("chain intact (verified by PostgreSQL's sha256 and by Rust's sha2)\n");

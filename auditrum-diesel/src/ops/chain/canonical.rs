@@ -28,13 +28,13 @@ pub(crate) fn events_hash_sql() -> String {
     )
 }
 
-/// SQL: the link hash from `head.last_hash`, `head.last_seq + 1`, `NEW.txid`, `events.n`
-/// and `events.hash` (the names the sealing function uses).
+/// SQL: the link hash from `head.last_hash`, `head.last_seq`, `events.txid`, `events.n`
+/// and `events.hash` (the names the sealing function uses, after advancing `last_seq`).
 pub(crate) fn seal_link_hash_sql() -> String {
     link_hash_sql(
         "head.last_hash",
-        "head.last_seq + 1",
-        "NEW.txid",
+        "head.last_seq",
+        "events.txid",
         "events.n",
         "events.hash",
     )

@@ -5,7 +5,7 @@ use diesel::{Connection, PgConnection};
 
 use super::canonical;
 use super::ChainNames;
-use crate::sql::{quote, template};
+use crate::sql::template;
 use crate::{AuditConfig, Error};
 
 const ENABLE: &str = include_str!("enable.sql");
@@ -13,8 +13,6 @@ const ENABLE: &str = include_str!("enable.sql");
 /// The SQL that enables the hash chain on the audit log (safe to run twice).
 pub fn enable_sql(config: &AuditConfig) -> String {
     let names = ChainNames::new(config);
-    let setting = |what: &str| quote::literal(&config.private_setting(what));
-    let ident = |suffix: &str| quote::ident(&format!("{}{suffix}", config.table()));
     template::render(
         ENABLE,
         &[
@@ -22,12 +20,7 @@ pub fn enable_sql(config: &AuditConfig) -> String {
             ("state_table", names.state_table()),
             ("audit_table", config.qualified_table()),
             ("context_table", config.qualified_context_table()),
-            ("mark_function", config.object("_chain_mark")),
             ("seal_function", config.object("_chain_seal")),
-            ("mark_trigger", ident("_chain_mark")),
-            ("seal_trigger", ident("_chain_seal")),
-            ("marked_setting", setting("chain_marked")),
-            ("sealed_setting", setting("chain_sealed")),
             ("events_hash", canonical::events_hash_sql()),
             ("link_hash", canonical::seal_link_hash_sql()),
         ],
@@ -40,4 +33,20 @@ pub fn enable(conn: &mut PgConnection, config: &AuditConfig) -> Result<(), Error
     let sql = enable_sql(config);
     conn.transaction(|conn| conn.batch_execute(&sql))?;
     Ok(())
+}
+
+/// Seals every transaction committed since the last call: one link each, in
+/// transaction-id order. Returns how many links it made. Run it often (cron, a timer in
+/// the app): events are tamper-evident from their sealing on. `verify` and `tip` seal first.
+pub fn seal(conn: &mut PgConnection, config: &AuditConfig) -> Result<i32, Error> {
+    #[derive(diesel::QueryableByName)]
+    struct Sealed {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        sealed: i32,
+    }
+    super::verify::require_enabled(conn, &super::ChainNames::new(config))?;
+    let query = format!("SELECT {}() AS sealed", config.object("_chain_seal"));
+    let sealed: Sealed =
+        conn.transaction(|conn| diesel::RunQueryDsl::get_result(diesel::sql_query(query), conn))?;
+    Ok(sealed.sealed)
 }

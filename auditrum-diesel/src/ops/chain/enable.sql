@@ -1,95 +1,87 @@
--- auditrum hash chain: one link per committed transaction that wrote events, numbered in
--- commit order. Each link hashes its transaction's events (in id order, with their context)
--- and the previous link. See docs/hardening.md for the canonical payload. Safe to run twice.
+-- auditrum hash chain: one link per committed transaction that wrote events, in
+-- transaction-id order. Each link hashes its transaction's events (in id order, with their
+-- context) and the previous link. Writers do no chain work: links are made by
+-- {{seal_function}}(), run from cron or by `verify-chain` / `chain-tip`, for every
+-- transaction that has ended. See docs/hardening.md for the canonical payload. Safe to run
+-- twice.
 
--- The links. A row is inserted (unsealed) by the first event of a transaction and sealed at
--- commit, under the head's lock, by the deferred trigger below.
 CREATE TABLE IF NOT EXISTS {{chain_table}} (
-    txid bigint PRIMARY KEY,
-    seq bigint UNIQUE,
-    event_count integer,
-    first_event_id bigint,
-    last_event_id bigint,
-    events_hash text,
-    prev_hash text,
-    link_hash text,
-    sealed_at timestamptz
+    seq bigint PRIMARY KEY,
+    txid bigint NOT NULL UNIQUE,
+    event_count integer NOT NULL,
+    first_event_id bigint NOT NULL,
+    last_event_id bigint NOT NULL,
+    events_hash text NOT NULL,
+    prev_hash text NOT NULL,
+    link_hash text NOT NULL,
+    -- When the transaction started (its events' changed_at): where purge may cut.
+    started_at timestamptz NOT NULL,
+    sealed_at timestamptz NOT NULL DEFAULT now()
 );
 
--- The head of the chain (one row): the last link, where verification starts (the anchor,
--- moved by purge), and the first event id the chain covers.
+-- The head of the chain (one row): the last link; where verification starts (the anchor,
+-- moved by purge); the last event id from before the chain; and the transaction-id
+-- horizon below which every transaction's events are sealed.
 CREATE TABLE IF NOT EXISTS {{state_table}} (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     enabled_at timestamptz NOT NULL DEFAULT now(),
     chained_after_id bigint NOT NULL,
+    sealed_below_txid bigint NOT NULL,
     anchor_seq bigint NOT NULL DEFAULT 1,
     anchor_hash text NOT NULL DEFAULT repeat('0', 64),
     last_seq bigint NOT NULL DEFAULT 0,
     last_hash text NOT NULL DEFAULT repeat('0', 64)
 );
 
--- Blocks writers to the audit table while the chain starts, so every event after
--- `chained_after_id` is chained.
+-- Waits for the transactions writing to the audit table, so that every event after
+-- `chained_after_id` belongs to a transaction at or above the horizon.
 LOCK TABLE {{audit_table}} IN SHARE ROW EXCLUSIVE MODE;
-INSERT INTO {{state_table}} (chained_after_id)
-SELECT COALESCE(max(id), 0) FROM {{audit_table}}
+INSERT INTO {{state_table}} (chained_after_id, sealed_below_txid)
+SELECT COALESCE(max(id), 0), pg_snapshot_xmin(pg_current_snapshot())::text::bigint FROM {{audit_table}}
 ON CONFLICT (singleton) DO NOTHING;
 
--- Statement trigger on the audit table: the first audit write of a transaction inserts its
--- (unsealed) link. Refuses writes after the link was sealed (SET CONSTRAINTS ... IMMEDIATE).
-CREATE OR REPLACE FUNCTION {{mark_function}}() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $auditrum$
-BEGIN
-    IF NULLIF(current_setting({{sealed_setting}}, true), '') IS NOT NULL THEN
-        RAISE EXCEPTION 'auditrum: an event was written after this transaction''s hash-chain link was sealed (was SET CONSTRAINTS ... IMMEDIATE used?)'
-            USING ERRCODE = 'object_not_in_prerequisite_state';
-    END IF;
-    IF NULLIF(current_setting({{marked_setting}}, true), '') IS NULL THEN
-        INSERT INTO {{chain_table}} (txid) VALUES (txid_current()) ON CONFLICT (txid) DO NOTHING;
-        PERFORM set_config({{marked_setting}}, 'marked', true);
-    END IF;
-    RETURN NULL;
-END
-$auditrum$;
-
--- Deferred to commit: seals the transaction's link. The head row stays locked until the
--- transaction ends, so links are numbered in commit order and writers wait only for each
--- other's commits, not for each other's transactions.
-CREATE OR REPLACE FUNCTION {{seal_function}}() RETURNS trigger
+-- Seals every committed transaction not sealed yet, in transaction-id order; returns how
+-- many links it made. A running transaction's events are invisible here: it is sealed by a
+-- later run, after it commits. Below `sealed_below_txid` (the oldest transaction running
+-- at the previous run) every transaction had ended and is sealed, so each run looks only at
+-- the events of transactions at or above it (through the txid index). One sealer at a time
+-- (the head's row lock).
+CREATE OR REPLACE FUNCTION {{seal_function}}() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $auditrum$
 DECLARE
+    horizon bigint := pg_snapshot_xmin(pg_current_snapshot())::text::bigint;
     head record;
     events record;
     link text;
+    sealed integer := 0;
 BEGIN
-    SELECT count(*)::integer AS n, min(e.id) AS first_id, max(e.id) AS last_id,
-           {{events_hash}} AS hash
-      INTO events
-      FROM {{audit_table}} e LEFT JOIN {{context_table}} c ON c.id = e.context_id
-     WHERE e.txid = NEW.txid;
-    IF events.n = 0 THEN
-        -- The transaction's audit writes inserted no row: no link.
-        DELETE FROM {{chain_table}} WHERE txid = NEW.txid;
-        RETURN NULL;
-    END IF;
-    SELECT last_seq, last_hash INTO head FROM {{state_table}} FOR UPDATE;
-    link := {{link_hash}};
-    UPDATE {{chain_table}}
-       SET seq = head.last_seq + 1, event_count = events.n, first_event_id = events.first_id,
-           last_event_id = events.last_id, events_hash = events.hash, prev_hash = head.last_hash,
-           link_hash = link, sealed_at = clock_timestamp()
-     WHERE txid = NEW.txid;
-    UPDATE {{state_table}} SET last_seq = head.last_seq + 1, last_hash = link;
-    PERFORM set_config({{sealed_setting}}, 'sealed', true);
-    RETURN NULL;
+    SELECT * INTO head FROM {{state_table}} FOR UPDATE;
+    FOR events IN
+        WITH todo AS (
+            SELECT DISTINCT e.txid FROM {{audit_table}} e
+             WHERE e.txid >= head.sealed_below_txid AND e.id > head.chained_after_id
+            EXCEPT
+            SELECT l.txid FROM {{chain_table}} l WHERE l.txid >= head.sealed_below_txid
+        )
+        SELECT e.txid, count(*)::integer AS n, min(e.id) AS first_id, max(e.id) AS last_id,
+               min(e.changed_at) AS started_at,
+               {{events_hash}} AS hash
+          FROM todo JOIN {{audit_table}} e ON e.txid = todo.txid
+          LEFT JOIN {{context_table}} c ON c.id = e.context_id
+         GROUP BY e.txid
+         ORDER BY e.txid
+    LOOP
+        head.last_seq := head.last_seq + 1;
+        link := {{link_hash}};
+        INSERT INTO {{chain_table}} (seq, txid, event_count, first_event_id, last_event_id, events_hash, prev_hash, link_hash, started_at)
+        VALUES (head.last_seq, events.txid, events.n, events.first_id, events.last_id, events.hash, head.last_hash, link, events.started_at);
+        head.last_hash := link;
+        sealed := sealed + 1;
+    END LOOP;
+    UPDATE {{state_table}}
+       SET last_seq = head.last_seq, last_hash = head.last_hash,
+           sealed_below_txid = greatest(head.sealed_below_txid, horizon);
+    RETURN sealed;
 END
 $auditrum$;
-
-DROP TRIGGER IF EXISTS {{mark_trigger}} ON {{audit_table}};
-CREATE TRIGGER {{mark_trigger}} AFTER INSERT ON {{audit_table}}
-    FOR EACH STATEMENT EXECUTE FUNCTION {{mark_function}}();
-DROP TRIGGER IF EXISTS {{seal_trigger}} ON {{chain_table}};
-CREATE CONSTRAINT TRIGGER {{seal_trigger}} AFTER INSERT ON {{chain_table}}
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {{seal_function}}();

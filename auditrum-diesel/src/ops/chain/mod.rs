@@ -1,22 +1,23 @@
 //! The hash chain: tamper evidence for the audit log.
 //!
 //! Once enabled, every committed transaction that wrote events gets one *link*, numbered in
-//! commit order, holding the SHA-256 of its events (with their context) and of the previous
-//! link. Editing, deleting, inserting or re-numbering an event or a link breaks the chain;
+//! transaction-id order, holding the SHA-256 of its events (with their context) and of the
+//! previous link. Editing, deleting, inserting or re-numbering an event or a link breaks the chain;
 //! [`verify`] finds where, recomputing every hash twice: in PostgreSQL (`sha256()`) and in
 //! Rust (`sha2`). A deleted tail is found by comparing with a tip saved earlier
 //! ([`tip`], `--expected-tip`).
 //!
-//! Cost: a link per transaction, sealed at commit by a deferred trigger that holds the chain
-//! head's lock until the commit ends. Writers wait only for each other's commits, and the
-//! work per transaction does not grow with the table (lookups go through the `txid` index).
+//! Cost: writers do no chain work at all. [`seal`] (run from cron, and by [`verify`] and
+//! [`tip`]) links every transaction committed since its last run, reading their events
+//! through the `txid` index: its work per transaction does not grow with the table. Events
+//! are tamper-evident from their sealing on, so seal often.
 
 mod canonical;
 mod enable;
 mod tip;
 mod verify;
 
-pub use enable::{enable, enable_sql};
+pub use enable::{enable, enable_sql, seal};
 pub use tip::{tip, ChainTip};
 pub use verify::{verify, Break, ChainReport};
 

@@ -23,10 +23,11 @@ pub struct ChainTip {
     pub sealed_at: Option<DateTime<Utc>>,
 }
 
-/// The current tip, or `Error::Refused` when the chain is not enabled.
+/// Seals what has committed, then returns the tip; `Error::Refused` when the chain is not
+/// enabled.
 pub fn tip(conn: &mut PgConnection, config: &AuditConfig) -> Result<ChainTip, Error> {
     let names = ChainNames::new(config);
-    super::verify::require_enabled(conn, &names)?;
+    super::seal(conn, config)?;
     Ok(diesel::sql_query(format!(
         "SELECT s.last_seq AS seq, s.last_hash AS link_hash, l.sealed_at
          FROM {state} s LEFT JOIN {chain} l ON l.seq = s.last_seq",

@@ -39,6 +39,9 @@ pub struct ChainReport {
     pub chained_events: i64,
     /// Events written before the chain was enabled: not covered, not broken.
     pub unchained_before: i64,
+    /// Events of transactions still running when the chain was sealed: linked by a later
+    /// seal, not broken.
+    pub unsealed: i64,
     /// The head as the chain state records it.
     pub tip: ChainTip,
     /// Everything broken; empty when the chain verifies.
@@ -57,6 +60,8 @@ impl ChainReport {
 struct State {
     #[diesel(sql_type = BigInt)]
     chained_after_id: i64,
+    #[diesel(sql_type = BigInt)]
+    sealed_below_txid: i64,
     #[diesel(sql_type = BigInt)]
     anchor_seq: i64,
     #[diesel(sql_type = Text)]
@@ -95,22 +100,22 @@ struct Recomputed {
     events_hash: String,
 }
 
-/// Verifies the chain of `config`'s audit log, server-side and client-side; `expected_tip`
-/// (saved earlier with `chain-tip`) also catches a deleted tail.
+/// Seals what has committed, then verifies the chain of `config`'s audit log, server-side and
+/// client-side; `expected_tip` (saved earlier with `chain-tip`) also catches a deleted tail.
 pub fn verify(
     conn: &mut PgConnection,
     config: &AuditConfig,
     expected_tip: Option<&ChainTip>,
 ) -> Result<ChainReport, Error> {
     let names = ChainNames::new(config);
-    require_enabled(conn, &names)?;
+    super::seal(conn, config)?;
     // One snapshot for every query: writers may go on meanwhile.
     conn.build_transaction()
         .repeatable_read()
         .read_only()
         .run(|conn| {
             let state: State = diesel::sql_query(format!(
-                "SELECT chained_after_id, anchor_seq, anchor_hash, last_seq, last_hash FROM {}",
+                "SELECT chained_after_id, sealed_below_txid, anchor_seq, anchor_hash, last_seq, last_hash FROM {}",
                 names.state_table()
             ))
             .get_result(conn)?;
@@ -158,7 +163,7 @@ pub fn verify(
                 check_links(&state, &client_found, expected_tip),
             );
             let both = ["server", "client"];
-            for stray in unchained_after(conn, config, &names, state.chained_after_id)? {
+            for stray in unchained_after(conn, config, &names, &state)? {
                 record(&mut breaks, both[0], vec![stray.clone()]);
                 record(&mut breaks, both[1], vec![stray]);
             }
@@ -170,7 +175,19 @@ pub fn verify(
                     state.chained_after_id
                 ),
             )?;
+            let unsealed = count(
+                conn,
+                &format!(
+                    "SELECT count(*) AS n FROM {} e WHERE e.id > {} AND e.txid >= {}
+                       AND NOT EXISTS (SELECT FROM {} l WHERE l.txid = e.txid)",
+                    config.qualified_table(),
+                    state.chained_after_id,
+                    state.sealed_below_txid,
+                    names.chain_table(),
+                ),
+            )?;
             Ok(ChainReport {
+                unsealed,
                 links: server.len() as i64,
                 chained_events: server_found.iter().map(|(_, f)| f.count).sum(),
                 unchained_before,
@@ -216,7 +233,6 @@ fn server_links(
          SELECT l.seq, l.txid, l.event_count::bigint AS event_count, l.events_hash, l.prev_hash,
                 l.link_hash, r.n AS found_count, r.hash AS found_events_hash
          FROM {chain} l LEFT JOIN recomputed r ON r.txid = l.txid
-         WHERE l.seq IS NOT NULL
          ORDER BY l.seq",
         events_hash = canonical::events_hash_sql(),
         events = config.qualified_table(),
@@ -370,12 +386,13 @@ fn check_links(
     breaks
 }
 
-/// Events written after the chain started whose transaction has no sealed link.
+/// Events written after the chain started, by a transaction that had ended by the last
+/// seal, that belong to no link.
 fn unchained_after(
     conn: &mut PgConnection,
     config: &AuditConfig,
     names: &ChainNames,
-    chained_after_id: i64,
+    state: &State,
 ) -> Result<Vec<Break>, Error> {
     #[derive(QueryableByName)]
     struct Stray {
@@ -386,12 +403,13 @@ fn unchained_after(
     }
     let strays: Vec<Stray> = diesel::sql_query(format!(
         "SELECT e.id, e.txid FROM {events} e
-         WHERE e.id > $1 AND NOT EXISTS (SELECT FROM {chain} l WHERE l.txid = e.txid AND l.seq IS NOT NULL)
+         WHERE e.id > $1 AND e.txid < $2 AND NOT EXISTS (SELECT FROM {chain} l WHERE l.txid = e.txid)
          ORDER BY e.id",
         events = config.qualified_table(),
         chain = names.chain_table(),
     ))
-    .bind::<BigInt, _>(chained_after_id)
+    .bind::<BigInt, _>(state.chained_after_id)
+    .bind::<BigInt, _>(state.sealed_below_txid)
     .load(conn)?;
     Ok(strays
         .into_iter()
