@@ -3,9 +3,9 @@
 //! An [`AuditContext`] is a JSON object (`user_id`, `request_id`, `source`,
 //! `change_reason`, … and keys of your own; see [`keys`]). Scopes make one active:
 //!
-//! - [`with_context`], [`with_change_reason`], [`audit_tracked`] and [`enter`] for
+//! - [`with_context`], [`with_change_reason()`], [`audit_tracked`] and [`enter`] for
 //!   synchronous code: a thread-local stack;
-//! - [`with_context_async`], [`with_change_reason_async`], [`audit_tracked_async`] for
+//! - `with_context_async`, `with_change_reason_async`, `audit_tracked_async` for
 //!   async code (feature `tokio`): a tokio task-local;
 //! - the attribute `#[with_change_reason("…")]` for a whole function.
 //!
@@ -35,7 +35,8 @@
 //! ```
 //!
 //! A new thread or task starts with no context: carry it across with [`carry`] (threads,
-//! `spawn_blocking`, deadpool-diesel's `interact`) or [`carry_future`] (`tokio::spawn`).
+//! `spawn_blocking`, deadpool-diesel's `interact`) or `carry_future` (`tokio::spawn`, feature
+//! `tokio`).
 
 mod audit_context;
 mod error;
@@ -61,8 +62,7 @@ pub use audit_context::{keys, AuditContext, REASON_SEPARATOR};
 /// assert_eq!(AuditContext::current(), None);
 /// ```
 ///
-/// On an `async fn` it needs the `tokio` feature (it uses
-/// [`with_change_reason_async`]).
+/// On an `async fn` it needs the `tokio` feature (it uses `with_change_reason_async`).
 pub use auditrum_diesel_derive::with_change_reason;
 pub use error::ContextError;
 pub use handle::ContextHandle;

@@ -131,7 +131,7 @@ impl AuditContext {
 ///
 /// The guard is `!Send`: it cannot be held across an `.await` of a task that may move
 /// between threads. In async code use
-/// [`with_context_async`](super::with_context_async) (feature `tokio`).
+/// `with_context_async` (feature `tokio`).
 ///
 /// ```
 /// use auditrum_diesel::context::{self, AuditContext};
