@@ -646,3 +646,77 @@ fn migrations_through_the_connection_are_attributed_to_migration() {
         "the harness records versions as Diesel's does"
     );
 }
+
+#[test]
+fn row_by_row_writes_outside_a_transaction_are_refused_inside_one_they_work() {
+    use diesel::pg::PgRowByRowLoadingMode;
+
+    let (_db, mut reader, mut conn) = setup();
+    let returning = |id: i32| {
+        diesel::insert_into(notes::table)
+            .values(notes::id.eq(id))
+            .returning(notes::id)
+    };
+    with_change_reason("streamed", || {
+        let error = returning(1)
+            .load_iter::<i32, PgRowByRowLoadingMode>(&mut conn)
+            .map(|rows| rows.count())
+            .expect_err("no transaction can be closed around a streamed write");
+        assert_eq!(
+            ContextError::from_diesel(&error),
+            Some(&ContextError::RowByRowOutsideTransaction)
+        );
+        conn.transaction(|conn| {
+            let ids: Vec<i32> = returning(2)
+                .load_iter::<i32, PgRowByRowLoadingMode>(conn)?
+                .collect::<QueryResult<_>>()?;
+            assert_eq!(ids, [2]);
+            QueryResult::Ok(())
+        })
+        .unwrap();
+        // Reads stream as usual.
+        let n = notes::table
+            .select(notes::id)
+            .load_iter::<i32, PgRowByRowLoadingMode>(&mut conn)
+            .unwrap()
+            .count();
+        assert_eq!(n, 1);
+    });
+    assert_eq!(
+        contexts(&mut reader),
+        [Some(json!({"change_reason": "streamed"}))]
+    );
+}
+
+#[test]
+fn another_context_setting_is_honoured_end_to_end() {
+    use auditrum_diesel::{apply, AuditConfig};
+
+    let db = auditrum_testdb::TestDatabase::new();
+    let mut reader = db.connect();
+    let config = AuditConfig::default()
+        .with_context_setting("myapp.audit_ctx")
+        .unwrap();
+    apply::install_core_schema(&mut reader, &config).unwrap();
+    exec(
+        &mut reader,
+        "CREATE TABLE notes (id int PRIMARY KEY, body text)",
+    );
+    apply::install(
+        &mut reader,
+        &TrackSpec::new("notes").unwrap().columns(["id", "body"]),
+        &config,
+    )
+    .unwrap();
+    let mut conn = AuditedConnection::with_config(db.connect(), config);
+    let statements = Statements::attach(&mut conn);
+    with_change_reason("custom setting", || {
+        conn.transaction(|conn| insert(conn, 1))
+    })
+    .unwrap();
+    assert!(statements.take()[0].contains("SET LOCAL myapp.audit_ctx = E'"));
+    assert_eq!(
+        contexts(&mut reader),
+        [Some(json!({"change_reason": "custom setting"}))]
+    );
+}
