@@ -720,3 +720,32 @@ fn another_context_setting_is_honoured_end_to_end() {
         [Some(json!({"change_reason": "custom setting"}))]
     );
 }
+
+#[test]
+fn a_pool_customizer_sets_the_connection_context_of_every_connection() {
+    use auditrum_diesel::connection::AuditedCustomizer;
+    use auditrum_diesel::AuditConfig;
+    use diesel::r2d2::{ConnectionManager, Pool};
+
+    let (db, mut reader, _conn) = setup();
+    let pool = Pool::builder()
+        .max_size(2)
+        .connection_customizer(Box::new(
+            AuditedCustomizer::new(AuditConfig::default())
+                .connection_context(AuditContext::new().insert("service", "billing")),
+        ))
+        .build(ConnectionManager::<AuditedConnection>::new(db.url()))
+        .unwrap();
+    insert(&mut pool.get().unwrap(), 1).unwrap();
+    with_context(AuditContext::new().request_id("r-2"), || {
+        insert(&mut pool.get().unwrap(), 2)
+    })
+    .unwrap();
+    assert_eq!(
+        contexts(&mut reader),
+        [
+            Some(json!({"service": "billing"})),
+            Some(json!({"service": "billing", "request_id": "r-2"}))
+        ]
+    );
+}

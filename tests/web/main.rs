@@ -263,3 +263,20 @@ async fn futures_join(address: SocketAddr, ids: std::ops::Range<i32>) -> Vec<Rep
     }
     replies
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_layer_the_handle_extractor_says_what_is_missing() {
+    let app = Router::new().route("/x", post(|_: ContextHandle| async { "unreachable" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).await.unwrap();
+    assert!(raw.starts_with("HTTP/1.1 500"), "{raw}");
+    assert!(raw.contains("AuditLayer"), "{raw}");
+}
