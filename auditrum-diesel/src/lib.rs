@@ -54,6 +54,7 @@ pub mod introspect;
 pub mod migrations;
 mod operation;
 pub mod ops;
+pub mod read;
 pub mod registry;
 pub mod schema;
 mod spec;
