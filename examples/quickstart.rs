@@ -1,57 +1,115 @@
-//! Quickstart: audit a table, write with context, print a row's history.
+//! Quickstart: the whole path of a Diesel app, on a throwaway database.
+//!
+//! 1. a model says what to audit (`#[derive(Audited)]`);
+//! 2. the generator writes Diesel migrations for it (`makemigrations`), which run like any
+//!    other migration (`diesel migration run`);
+//! 3. writes go through `AuditedConnection`, with the context (who, why, from where) set by
+//!    scopes;
+//! 4. the log answers who changed the row, when, why and from where.
 //!
 //! ```sh
-//! cargo run --example quickstart            # starts a throwaway PostgreSQL
-//! DATABASE_URL=postgres://… cargo run --example quickstart
+//! cargo run --example quickstart
 //! ```
 //!
-//! With `DATABASE_URL` set, it works in a fresh schema `auditrum_quickstart_<pid>` of that
-//! database and drops it at the end.
+//! It works in a fresh database: on a throwaway PostgreSQL it starts itself, or, when
+//! `DATABASE_URL` is set, on that server (its user needs `CREATEDB`); the database is
+//! dropped at the end.
 
+use auditrum_diesel::connection::AuditedConnection;
+use auditrum_diesel::context::{with_change_reason, with_context, AuditContext};
 use auditrum_diesel::history::record_history;
-use auditrum_diesel::{apply, AuditConfig, TrackSpec};
+use auditrum_diesel::migrations::Generator;
+use auditrum_diesel::registry::Registry;
+use auditrum_diesel::{AuditConfig, Audited};
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::prelude::*;
+use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (url, _throwaway) = auditrum_examples::database();
-    let mut conn = PgConnection::establish(&url)?;
-    let schema = format!("auditrum_quickstart_{}", std::process::id());
-    let config = AuditConfig::new().with_table(&format!("{schema}.auditlog"))?;
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        email -> Text,
+        name -> Nullable<Text>,
+        password_hash -> Text,
+    }
+}
 
-    // 1. The audit log: a partitioned audit table, context storage, registry.
-    conn.batch_execute(&format!("CREATE SCHEMA {schema}"))?;
-    apply::install_core_schema(&mut conn, &config)?;
+/// The app's model. The password hash never reaches the log.
+#[allow(dead_code)] // the fields are read by Diesel
+#[derive(Queryable, Selectable, Insertable, Audited)]
+#[diesel(table_name = users)]
+#[audited(exclude(password_hash))]
+struct User {
+    id: i64,
+    email: String,
+    name: Option<String>,
+    password_hash: String,
+}
 
-    // 2. An application table, audited except for its password hash.
-    conn.batch_execute(&format!(
-        "CREATE TABLE {schema}.users (id bigint PRIMARY KEY, email text NOT NULL, \
-         name text, password_hash text)"
-    ))?;
-    let spec = TrackSpec::new(&format!("{schema}.users"))?
-        .columns(["id", "email", "name", "password_hash"])
-        .exclude(["password_hash"]);
-    apply::install(&mut conn, &spec, &config)?;
+fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let database = auditrum_testdb::TestDatabase::new();
+    println!("database: {}\n", auditrum_testdb::server().description());
+    let mut conn = PgConnection::establish(database.url())?;
+    // The app's own schema (normally its own migration).
+    conn.batch_execute(
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text, password_hash text NOT NULL)",
+    )?;
 
-    // 3. Writes. The context (who, why, from where) is set once per transaction.
-    conn.batch_execute(&format!(
-        r#"BEGIN;
-           SET LOCAL auditrum.context = '{{"user_id": "alice", "source": "signup", "request_id": "req-1"}}';
-           INSERT INTO {schema}.users VALUES (1, 'bob@example.com', 'Bob', 'hash-1');
-           COMMIT;
-           BEGIN;
-           SET LOCAL auditrum.context = '{{"user_id": "support-7", "change_reason": "ticket #42: typo in email"}}';
-           UPDATE {schema}.users SET email = 'bob@example.org', password_hash = 'hash-2' WHERE id = 1;
-           COMMIT;
-           UPDATE {schema}.users SET name = NULL WHERE id = 1;"#
-    ))?;
+    // makemigrations: Diesel migrations for every audited model linked into this binary.
+    let migrations = tempfile::tempdir()?;
+    let generator = Generator::new(migrations.path(), Registry::linked());
+    for folder in generator.generate(chrono::Utc::now())? {
+        println!(
+            "wrote migration {}",
+            folder.file_name().unwrap_or_default().to_string_lossy()
+        );
+    }
+    // diesel migration run
+    conn.run_pending_migrations(FileBasedMigrations::from_path(migrations.path())?)?;
+    println!(
+        "ran the migrations: {} is audited\n",
+        User::track_spec().display_name()
+    );
 
-    // 4. Who changed user 1, when, why and from where.
-    println!("History of {schema}.users 1:\n");
-    for event in record_history(&mut conn, &config, &schema, "users", "1")? {
+    // Writes, with context. In a web app the axum layer sets who and from where per request.
+    let mut conn = AuditedConnection::new(conn);
+    let signup = AuditContext::new()
+        .user_id("alice")
+        .source("signup")
+        .request_id("req-1");
+    with_context(signup, || {
+        diesel::insert_into(users::table)
+            .values(User {
+                id: 1,
+                email: "bob@example.com".into(),
+                name: Some("Bob".into()),
+                password_hash: "h1".into(),
+            })
+            .execute(&mut conn)
+    })?;
+    let support = AuditContext::new().user_id("support-7").source("admin");
+    with_context(support, || {
+        with_change_reason("ticket #42: typo in email", || {
+            conn.transaction(|conn| {
+                diesel::update(users::table.find(1))
+                    .set((
+                        users::email.eq("bob@example.org"),
+                        users::password_hash.eq("h2"),
+                    ))
+                    .execute(conn)
+            })
+        })
+    })?;
+    // No context: still recorded, just without who and why.
+    diesel::update(users::table.find(1))
+        .set(users::name.eq(None::<String>))
+        .execute(&mut conn)?;
+
+    // Who changed user 1, when, why and from where.
+    println!("history of users 1:\n");
+    let config = AuditConfig::default();
+    for event in record_history(conn.inner_mut(), &config, "public", "users", "1")? {
         print!("{event}");
     }
-
-    conn.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))?;
     Ok(())
 }
