@@ -1,16 +1,16 @@
 //! Shared set-up of the examples.
 #![warn(missing_docs)]
 
-/// The database the examples write to: `DATABASE_URL` when set, otherwise a fresh database
-/// on a throwaway PostgreSQL started for this process (stopped when it exits).
-pub fn database() -> (String, Option<auditrum_testdb::TestDatabase>) {
-    if let Ok(url) = std::env::var("DATABASE_URL") {
-        return (url, None);
-    }
+/// A fresh, empty database for one run of an example, dropped when the value is dropped:
+/// on the server of `DATABASE_URL` when it is set (its user needs `CREATEDB`; nothing else
+/// on that server is touched), otherwise on a throwaway PostgreSQL started for this process
+/// and stopped when it exits. Says on stderr which server it used.
+pub fn database() -> auditrum_testdb::TestDatabase {
     let database = auditrum_testdb::TestDatabase::new();
     eprintln!(
-        "DATABASE_URL is unset: using a throwaway PostgreSQL ({})",
+        "database {} on {}",
+        database.name(),
         auditrum_testdb::server().description()
     );
-    (database.url().to_owned(), Some(database))
+    database
 }
