@@ -195,7 +195,7 @@ impl AuditEvent {
         Self::query().filter(record::<M>(key))
     }
 
-    /// Events of `M`'s table ([`filter::table`](table)).
+    /// Events of `M`'s table ([`filter::table`](table())).
     pub fn for_table<M: Audited>() -> EventQuery<'static> {
         Self::query().filter(table::<M>())
     }
