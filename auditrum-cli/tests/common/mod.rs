@@ -48,3 +48,54 @@ pub fn url_as(url: &str, user: &str, password: &str) -> String {
     let after_user = rest.split_once('@').map_or(rest, |(_, after)| after);
     format!("{scheme}://{user}:{password}@{after_user}")
 }
+
+/// An application role and an admin role for one test (roles are cluster-wide, so they are
+/// named after the test's database), with `LOGIN PASSWORD 'pw'` and all rights on `table`
+/// for the app. Dropped, with what they own, when this value is dropped.
+pub struct Roles {
+    /// The application role.
+    pub app: String,
+    /// The admin role.
+    pub admin: String,
+    url: String,
+}
+
+impl Roles {
+    /// Creates both roles.
+    pub fn create(db: &auditrum_testdb::TestDatabase, table: &str) -> Roles {
+        use diesel::connection::SimpleConnection;
+        let roles = Roles {
+            app: format!("{}_app", db.name()),
+            admin: format!("{}_admin", db.name()),
+            url: db.url().to_owned(),
+        };
+        let mut conn = PgConnection::establish(db.url()).unwrap();
+        conn.batch_execute(&format!(
+            "CREATE ROLE {app} LOGIN PASSWORD 'pw'; CREATE ROLE {admin} LOGIN PASSWORD 'pw';
+             GRANT ALL ON {table} TO {app};",
+            app = roles.app,
+            admin = roles.admin,
+        ))
+        .unwrap();
+        roles
+    }
+
+    /// The database URL for `role`.
+    pub fn url_for(&self, role: &str) -> String {
+        url_as(&self.url, role, "pw")
+    }
+}
+
+impl Drop for Roles {
+    fn drop(&mut self) {
+        use diesel::connection::SimpleConnection;
+        if let Ok(mut conn) = PgConnection::establish(&self.url) {
+            let _ = conn.batch_execute(&format!(
+                "REASSIGN OWNED BY {admin} TO CURRENT_USER; DROP OWNED BY {app}; DROP OWNED BY {admin};
+                 DROP ROLE {app}; DROP ROLE {admin};",
+                app = self.app,
+                admin = self.admin,
+            ));
+        }
+    }
+}

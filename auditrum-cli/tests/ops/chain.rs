@@ -253,20 +253,15 @@ fn purge_cuts_the_chain_at_a_recorded_anchor_and_it_still_verifies() {
 
 #[test]
 fn after_harden_the_app_role_writes_chained_events_and_cannot_touch_the_chain() {
-    let (db, mut conn) = chained();
-    let app = format!("{}_app", db.name());
-    let admin = format!("{}_admin", db.name());
-    conn.batch_execute(&format!(
-        "CREATE ROLE {app} LOGIN PASSWORD 'pw'; CREATE ROLE {admin} LOGIN PASSWORD 'pw';
-         GRANT ALL ON notes TO {app};"
-    ))
-    .unwrap();
+    let (db, _conn) = chained();
+    let roles = crate::common::Roles::create(&db, "notes");
+    let (app, admin) = (roles.app.clone(), roles.admin.clone());
     let out = cli(
         &["harden", "--app-role", &app, "--admin-role", &admin],
         Some(db.url()),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let mut as_app = PgConnection::establish(&crate::common::url_as(db.url(), &app, "pw")).unwrap();
+    let mut as_app = PgConnection::establish(&roles.url_for(&app)).unwrap();
     as_app
         .batch_execute("INSERT INTO notes VALUES (500, 'app')")
         .unwrap();
@@ -287,12 +282,6 @@ fn after_harden_the_app_role_writes_chained_events_and_cannot_touch_the_chain() 
         text.contains("4 link(s)"),
         "sealed by the admin's function: {text}"
     );
-    drop(as_app);
-    conn.batch_execute(&format!(
-        "REASSIGN OWNED BY {admin} TO CURRENT_USER; DROP OWNED BY {app}; DROP OWNED BY {admin};
-         DROP ROLE {app}; DROP ROLE {admin};"
-    ))
-    .unwrap();
 }
 
 #[test]

@@ -4,19 +4,13 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 
 use crate::audited_notes;
-use crate::common::{cli, count, stderr, url_as};
+use crate::common::{cli, count, stderr, Roles};
 
 #[test]
 fn the_app_role_can_only_add_events_and_the_admin_can_purge() {
     let (db, mut conn) = audited_notes();
-    // Roles are cluster-wide: name them after this test's database.
-    let app = format!("{}_app", db.name());
-    let admin = format!("{}_admin", db.name());
-    conn.batch_execute(&format!(
-        "CREATE ROLE {app} LOGIN PASSWORD 'pw'; CREATE ROLE {admin} LOGIN PASSWORD 'pw';
-         GRANT ALL ON notes TO {app};"
-    ))
-    .unwrap();
+    let roles = Roles::create(&db, "notes");
+    let (app, admin) = (roles.app.clone(), roles.admin.clone());
 
     for _ in 0..2 {
         let out = cli(
@@ -26,7 +20,7 @@ fn the_app_role_can_only_add_events_and_the_admin_can_purge() {
         assert_eq!(out.status.code(), Some(0), "re-runnable: {}", stderr(&out));
     }
 
-    let mut as_app = PgConnection::establish(&url_as(db.url(), &app, "pw")).unwrap();
+    let mut as_app = PgConnection::establish(&roles.url_for(&app)).unwrap();
     as_app
         .batch_execute(
             r#"INSERT INTO notes VALUES (1, 'a');
@@ -61,7 +55,7 @@ fn the_app_role_can_only_add_events_and_the_admin_can_purge() {
     );
 
     // The admin maintains the log.
-    let admin_url = url_as(db.url(), &admin, "pw");
+    let admin_url = roles.url_for(&admin);
     let partitions = cli(&["add-partitions", "--months", "4"], Some(&admin_url));
     assert_eq!(partitions.status.code(), Some(0), "{}", stderr(&partitions));
     conn.batch_execute("UPDATE auditlog SET changed_at = changed_at - interval '3 years' WHERE operation = 'INSERT'")
@@ -69,13 +63,6 @@ fn the_app_role_can_only_add_events_and_the_admin_can_purge() {
     let purge = cli(&["purge", "--older-than", "2 years"], Some(&admin_url));
     assert_eq!(purge.status.code(), Some(0), "{}", stderr(&purge));
     assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog"), 2);
-
-    drop(as_app);
-    conn.batch_execute(&format!(
-        "REASSIGN OWNED BY {admin} TO CURRENT_USER; DROP OWNED BY {app}; DROP OWNED BY {admin};
-         DROP ROLE {app}; DROP ROLE {admin};"
-    ))
-    .unwrap();
 }
 
 #[test]
