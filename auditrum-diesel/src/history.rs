@@ -83,7 +83,7 @@ pub fn record_history(
 }
 
 /// Composite keys are stored in jsonb's text form (`[1, "a"]`); accept any spelling.
-fn normalize_key(conn: &mut PgConnection, key: &str) -> Result<String, Error> {
+pub(crate) fn normalize_key(conn: &mut PgConnection, key: &str) -> Result<String, Error> {
     if !key.trim_start().starts_with('[') {
         return Ok(key.to_owned());
     }

@@ -227,6 +227,11 @@ impl TrackSpec {
             .collect()
     }
 
+    /// Every column of the table the spec knows (empty when only `track_only` was given).
+    pub(crate) fn table_columns(&self) -> &[Column] {
+        &self.columns
+    }
+
     /// The column named `name`, with its type when known.
     pub(crate) fn column(&self, name: &str) -> Column {
         self.columns

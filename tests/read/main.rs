@@ -5,3 +5,4 @@ mod events;
 mod explain;
 mod models;
 mod queries;
+mod time_travel;

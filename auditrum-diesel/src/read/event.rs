@@ -14,6 +14,7 @@ use crate::Operation;
 ///
 /// `Queryable + Selectable` on [`schema::auditlog`](crate::schema::auditlog), so it fits
 /// any Diesel query of the log; the [query helpers](super::filter) build the usual ones.
+/// Also `QueryableByName`, for `sql_query` over a log of another name (`SELECT e.* …`).
 ///
 /// ```no_run
 /// use auditrum_diesel::read::AuditEvent;
@@ -34,7 +35,7 @@ use crate::Operation;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Serialize)]
 #[diesel(table_name = auditlog, check_for_backend(diesel::pg::Pg))]
 pub struct AuditEvent {
     /// Event id: grows in the order events were written.

@@ -172,6 +172,18 @@ fn write_jsonb(value: &Value, out: &mut String) {
     }
 }
 
+/// The parts of a stored key, one per key column: the text itself for a single key, the
+/// array's items for a composite one.
+pub(crate) fn key_parts(record_id: &str, columns: usize) -> Vec<Value> {
+    if columns == 1 {
+        return vec![Value::String(record_id.to_owned())];
+    }
+    match serde_json::from_str::<Value>(record_id) {
+        Ok(Value::Array(items)) => items,
+        _ => vec![Value::String(record_id.to_owned())],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,13 +6,23 @@
 //! - [`filter`]: the usual questions (a record, a table, a user, a request, a transaction,
 //!   a time range, a column) as composable Diesel filters and boxed queries, each through
 //!   an index, and [`Page`] for newest-first keyset pagination.
+//! - Time travel: [`as_of`] (a row as it was), [`table_as_of`] (a whole table, streamed),
+//!   and their JSON forms for tables without a model.
 
+mod error;
 mod event;
 mod event_context;
 pub mod filter;
 mod key;
+mod load;
+mod materialize;
+mod replay;
+mod time_travel;
 
+pub use error::ReadError;
 pub use event::{AuditEvent, EventWithContext};
 pub use event_context::EventContext;
 pub use filter::{EventFilter, EventPage, EventQuery, Page};
 pub use key::{KeyPart, RecordId, RecordKey};
+pub use materialize::Model;
+pub use time_travel::{as_of, as_of_in, as_of_json, table_as_of, table_as_of_in, table_as_of_json};

@@ -1,0 +1,32 @@
+//! Errors of the read side.
+
+/// What went wrong reading (or reverting through) the log.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The database refused a statement.
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    /// A table name or spec is invalid.
+    #[error(transparent)]
+    Spec(#[from] crate::SpecError),
+    /// The library failed (reading a table's columns, …).
+    #[error(transparent)]
+    Audit(#[from] crate::Error),
+    /// The row existed at the instant, but the log cannot give every column of the model:
+    /// untracked (or excluded) columns come from the live row, and the row no longer
+    /// exists (it was deleted, or deleted and re-created, since).
+    #[error(
+        "{table} {key}: the log does not hold column(s) {columns} of the row as it was \
+         (they are not tracked, and the row has been deleted since, so the live row cannot \
+         supply them); track them, or read the row with `as_of_json`"
+    )]
+    UnknownColumns {
+        /// `schema.table`.
+        table: String,
+        /// The record's key.
+        key: String,
+        /// The columns, comma-separated.
+        columns: String,
+    },
+}

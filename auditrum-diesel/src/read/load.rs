@@ -1,0 +1,111 @@
+//! Loading a table's events for rebuilding rows, from a log of any name.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Text};
+
+use super::AuditEvent;
+use crate::{AuditConfig, TrackSpec};
+
+/// The columns of [`AuditEvent`], from the log aliased `e`.
+const EVENT: &str = "e.id, e.changed_at, e.operation, e.table_schema, e.table_name, e.record_id, \
+                     e.old_record_id, e.diff, e.old_data, e.new_data, e.meta, e.txid, e.context_id";
+
+/// `SELECT <event> FROM <log> e WHERE <the table> AND <condition> ORDER BY <order>`.
+pub(crate) fn events_sql(config: &AuditConfig, condition: &str, order: &str) -> String {
+    format!(
+        "SELECT {EVENT} FROM {log} e WHERE e.table_name = $1 AND e.table_schema = $2 AND {condition} ORDER BY {order}",
+        log = config.qualified_table(),
+    )
+}
+
+/// The table's TRUNCATE events, in id order.
+pub(crate) fn truncates(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    spec: &TrackSpec,
+) -> QueryResult<Vec<AuditEvent>> {
+    diesel::sql_query(events_sql(
+        config,
+        "e.record_id IS NULL AND e.operation = 'TRUNCATE'",
+        "e.id",
+    ))
+    .bind::<Text, _>(spec.table_name())
+    .bind::<Text, _>(spec.table_schema())
+    .load(conn)
+}
+
+/// The events under any of `keys` (as the key, or as the key an UPDATE moved away from),
+/// in id order.
+pub(crate) fn events_of_keys(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    spec: &TrackSpec,
+    keys: &[String],
+) -> QueryResult<Vec<AuditEvent>> {
+    diesel::sql_query(events_sql(
+        config,
+        "(e.record_id = ANY($3) OR e.old_record_id = ANY($3))",
+        "e.id",
+    ))
+    .bind::<Text, _>(spec.table_name())
+    .bind::<Text, _>(spec.table_schema())
+    .bind::<Array<Text>, _>(keys)
+    .load(conn)
+}
+
+#[derive(QueryableByName)]
+struct Key {
+    #[diesel(sql_type = Text)]
+    key: String,
+}
+
+/// `key` and every key linked to it by key changes, transitively.
+pub(crate) fn key_closure(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    spec: &TrackSpec,
+    key: &str,
+) -> QueryResult<Vec<String>> {
+    let sql = format!(
+        "SELECT DISTINCT k AS key FROM {log} e, LATERAL (VALUES (e.record_id), (e.old_record_id)) v(k) \
+         WHERE e.table_name = $1 AND e.table_schema = $2 AND e.old_record_id IS NOT NULL \
+           AND (e.record_id = ANY($3) OR e.old_record_id = ANY($3))",
+        log = config.qualified_table(),
+    );
+    let mut keys = vec![key.to_owned()];
+    loop {
+        let mut found: Vec<String> = diesel::sql_query(&sql)
+            .bind::<Text, _>(spec.table_name())
+            .bind::<Text, _>(spec.table_schema())
+            .bind::<Array<Text>, _>(&keys)
+            .load::<Key>(conn)?
+            .into_iter()
+            .map(|k| k.key)
+            .collect();
+        found.retain(|k| !keys.contains(k));
+        if found.is_empty() {
+            return Ok(keys);
+        }
+        keys.extend(found);
+    }
+}
+
+/// Every key that took part in a key change of the table.
+pub(crate) fn moved_keys(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    spec: &TrackSpec,
+) -> QueryResult<Vec<String>> {
+    let sql = format!(
+        "SELECT DISTINCT k AS key FROM {log} e, LATERAL (VALUES (e.record_id), (e.old_record_id)) v(k) \
+         WHERE e.table_name = $1 AND e.table_schema = $2 AND e.old_record_id IS NOT NULL",
+        log = config.qualified_table(),
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<Text, _>(spec.table_name())
+        .bind::<Text, _>(spec.table_schema())
+        .load::<Key>(conn)?
+        .into_iter()
+        .map(|k| k.key)
+        .collect())
+}

@@ -1,0 +1,413 @@
+//! Time travel: a row, or a whole table, as it was at an instant, rebuilt from the log.
+//!
+//! Rows are rebuilt from their INSERT and the changes after it (see the rules in
+//! `docs/reading.md`): `None` before the insert and after the delete, and a row deleted and
+//! re-created is the new row only from its re-insertion on. Key changes are followed.
+//!
+//! **Untracked columns** (outside `track_only`, or excluded) are not in the log: they come
+//! from the live row, as it is now, as long as the row still exists. For a row deleted
+//! since, the typed readers fail with [`ReadError::UnknownColumns`] when the model has such
+//! columns; the JSON readers leave them out.
+//!
+//! **The instant** is compared with `changed_at`, the start of each writing transaction (the
+//! log records no commit time): a transaction that started before the instant and
+//! committed after it counts as done at the instant.
+//!
+//! A row the log holds no event of (it predates the log, or was written with the triggers
+//! off — `verify-history` reports those) is taken to have been as it is now all along.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Jsonb, Text};
+use serde_json::{json, Map, Value};
+
+use super::load;
+use super::materialize::{self, key_object, Json, Model, Models, Rows};
+use super::replay::{self, Snapshot};
+use super::{AuditEvent, ReadError, RecordKey};
+use crate::sql::quote;
+use crate::{AuditConfig, TrackSpec};
+
+/// `M` as it was at `at` in the default audit log, or `None` when the row did not exist
+/// then.
+///
+/// ```no_run
+/// use auditrum_diesel::read::as_of;
+/// use auditrum_diesel::Audited;
+/// use diesel::prelude::*;
+///
+/// # diesel::table! { users (id) { id -> Integer, email -> Text } }
+/// #[derive(Debug, Queryable, Selectable, Audited)]
+/// #[diesel(table_name = users)]
+/// struct User { id: i32, email: String }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let mut conn = PgConnection::establish("postgres://localhost/app")?;
+/// let yesterday = chrono::Utc::now() - chrono::Duration::days(1);
+/// let user: Option<User> = as_of::<User>(&mut conn, 7, yesterday)?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn as_of<M>(
+    conn: &mut PgConnection,
+    key: impl RecordKey,
+    at: DateTime<Utc>,
+) -> Result<Option<M>, ReadError>
+where
+    M: Model,
+{
+    as_of_in::<M>(conn, &AuditConfig::default(), key, at)
+}
+
+/// [`as_of`] in the audit log `config` names.
+pub fn as_of_in<M>(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    key: impl RecordKey,
+    at: DateTime<Utc>,
+) -> Result<Option<M>, ReadError>
+where
+    M: Model,
+{
+    let spec = M::track_spec();
+    let key = key.record_id();
+    let Some(row) = record_json(conn, config, &spec, &key, at)? else {
+        return Ok(None);
+    };
+    if !row.complete {
+        check_known(&spec, &key, &row.values)?;
+    }
+    let items = json!([{"state": row.values, "key": null}]);
+    Ok(M::__load_rebuilt(conn, &spec, items)?.pop())
+}
+
+/// The record `key` of `spec`'s table at `at`, as a JSON object of its columns, or `None`
+/// when it did not exist then. Untracked columns come from the live row while the row
+/// exists, and are left out otherwise. A composite key is a JSON array: `[7, 1]`.
+pub fn as_of_json(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    spec: &TrackSpec,
+    key: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<Value>, ReadError> {
+    Ok(record_json(conn, config, spec, key, at)?.map(|row| Value::Object(row.values)))
+}
+
+/// A record rebuilt and merged over its live row where that is still the same row.
+struct RecordRow {
+    values: Map<String, Value>,
+    /// The live row supplied the columns the log lacks.
+    complete: bool,
+}
+
+fn record_json(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    spec: &TrackSpec,
+    key: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<RecordRow>, ReadError> {
+    match record_snapshot(conn, config, spec, key, at)? {
+        Lookup::Absent => Ok(None),
+        Lookup::NoEvents => Ok(live_row(conn, spec, key)?.map(|values| RecordRow {
+            values,
+            complete: true,
+        })),
+        Lookup::Found(snapshot) => {
+            let live = match snapshot.current {
+                true => live_row(conn, spec, &snapshot.live_key)?,
+                false => None,
+            };
+            let complete = live.is_some();
+            let mut values = live.unwrap_or_default();
+            values.extend(snapshot.values);
+            Ok(Some(RecordRow { values, complete }))
+        }
+    }
+}
+
+enum Lookup {
+    Found(Snapshot),
+    Absent,
+    NoEvents,
+}
+
+/// The lineage holding `key` at `at`, rebuilt.
+fn record_snapshot(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    spec: &TrackSpec,
+    key: &str,
+    at: DateTime<Utc>,
+) -> Result<Lookup, ReadError> {
+    let key = normalize(conn, spec, key)?;
+    let keys = load::key_closure(conn, config, spec, &key)?;
+    let events = load::events_of_keys(conn, config, spec, &keys)?;
+    if events.is_empty() {
+        return Ok(Lookup::NoEvents);
+    }
+    let truncates = load::truncates(conn, config, spec)?;
+    let merged = replay::with_truncates(&events, &truncates);
+    let lineages = match keys.len() {
+        1 => vec![merged],
+        _ => replay::lineages(&merged),
+    };
+    Ok(lineages
+        .iter()
+        .filter_map(|lineage| replay::state_at(lineage, spec.key_columns(), at))
+        .find(|snapshot| snapshot.key == key)
+        .map_or(Lookup::Absent, Lookup::Found))
+}
+
+/// A composite key in jsonb's text form, however it was spelled.
+fn normalize(conn: &mut PgConnection, spec: &TrackSpec, key: &str) -> Result<String, ReadError> {
+    if spec.key_columns().len() == 1 {
+        return Ok(key.to_owned());
+    }
+    Ok(crate::history::normalize_key(conn, key)?)
+}
+
+#[derive(QueryableByName)]
+struct JsonValue {
+    #[diesel(sql_type = Jsonb)]
+    value: Value,
+}
+
+/// The live row with the stored key `key`, as JSON.
+pub(crate) fn live_row(
+    conn: &mut PgConnection,
+    spec: &TrackSpec,
+    key: &str,
+) -> Result<Option<Map<String, Value>>, ReadError> {
+    let table = quote::qualified(spec.table_schema(), spec.table_name());
+    let matches: Vec<String> = spec
+        .key_columns()
+        .iter()
+        .map(|c| format!("l.{c} = k.{c}", c = quote::ident(c)))
+        .collect();
+    let sql = format!(
+        "SELECT to_jsonb(l) AS value FROM {table} l, jsonb_populate_record(NULL::{table}, $1) k WHERE {}",
+        matches.join(" AND ")
+    );
+    let row: Option<JsonValue> = diesel::sql_query(sql)
+        .bind::<Jsonb, _>(key_object(spec.key_columns(), key))
+        .get_result(conn)
+        .optional()?;
+    Ok(row.and_then(|r| match r.value {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }))
+}
+
+/// Refuses a row missing columns of the model that only a live row could give.
+fn check_known(spec: &TrackSpec, key: &str, values: &Map<String, Value>) -> Result<(), ReadError> {
+    let missing: Vec<&str> = spec
+        .table_columns()
+        .iter()
+        .map(|c| c.name.as_str())
+        .filter(|c| !values.contains_key(*c))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(ReadError::UnknownColumns {
+        table: spec.display_name(),
+        key: key.to_owned(),
+        columns: missing.join(", "),
+    })
+}
+
+/// Why a table stream stopped: a read error, or the caller's.
+enum Stop<E> {
+    Read(ReadError),
+    Caller(E),
+}
+
+impl<E> From<diesel::result::Error> for Stop<E> {
+    fn from(error: diesel::result::Error) -> Self {
+        Stop::Read(error.into())
+    }
+}
+
+impl<E> From<ReadError> for Stop<E> {
+    fn from(error: ReadError) -> Self {
+        Stop::Read(error)
+    }
+}
+
+/// How many events a table stream fetches at a time.
+const BATCH: usize = 1000;
+
+/// Every row of `M`'s table as it was at `at` (default audit log), handed to `each` one
+/// by one, in no particular order; returns how many.
+///
+/// Memory stays flat whatever the table's size: the events are read through a cursor
+/// ordered by key, a thousand at a time, and each batch of rebuilt rows is typed and
+/// merged with its live row in one query. Only the rows whose key changed at some point
+/// are rebuilt together in memory. Runs in a transaction (a savepoint when one is open).
+///
+/// ```no_run
+/// use auditrum_diesel::read::{table_as_of, ReadError};
+/// use auditrum_diesel::Audited;
+/// use diesel::prelude::*;
+///
+/// # diesel::table! { users (id) { id -> Integer, email -> Text } }
+/// #[derive(Debug, Queryable, Selectable, Audited)]
+/// #[diesel(table_name = users)]
+/// struct User { id: i32, email: String }
+///
+/// # fn main() -> Result<(), ReadError> {
+/// # let mut conn = PgConnection::establish("postgres://localhost/app").unwrap();
+/// let new_year = "2026-01-01T00:00:00Z".parse().unwrap();
+/// let rows = table_as_of::<User, ReadError>(&mut conn, new_year, |user| {
+///     println!("{user:?}");
+///     Ok(())
+/// })?;
+/// println!("{rows} users on new year's day");
+/// # Ok(())
+/// # }
+/// ```
+pub fn table_as_of<M, E>(
+    conn: &mut PgConnection,
+    at: DateTime<Utc>,
+    each: impl FnMut(M) -> Result<(), E>,
+) -> Result<u64, E>
+where
+    M: Model,
+    E: From<ReadError>,
+{
+    table_as_of_in(conn, &AuditConfig::default(), at, each)
+}
+
+/// [`table_as_of`] in the audit log `config` names.
+pub fn table_as_of_in<M, E>(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    at: DateTime<Utc>,
+    mut each: impl FnMut(M) -> Result<(), E>,
+) -> Result<u64, E>
+where
+    M: Model,
+    E: From<ReadError>,
+{
+    let spec = M::track_spec();
+    let mut check = |snapshot: &Snapshot| match snapshot.current {
+        true => Ok(()),
+        false => check_known(&spec, &snapshot.key, &snapshot.values),
+    };
+    stream::<Models, M, E>(conn, config, &spec, at, &mut check, &mut each)
+}
+
+/// Every row of `spec`'s table as it was at `at`, as JSON objects (see [`as_of_json`]),
+/// handed to `each` one by one; returns how many. Memory stays flat, as for
+/// [`table_as_of`].
+pub fn table_as_of_json<E>(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    spec: &TrackSpec,
+    at: DateTime<Utc>,
+    mut each: impl FnMut(Value) -> Result<(), E>,
+) -> Result<u64, E>
+where
+    E: From<ReadError>,
+{
+    stream::<Json, Value, E>(conn, config, spec, at, &mut |_| Ok(()), &mut each)
+}
+
+fn stream<R, T, E>(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    spec: &TrackSpec,
+    at: DateTime<Utc>,
+    check: &mut dyn FnMut(&Snapshot) -> Result<(), ReadError>,
+    each: &mut dyn FnMut(T) -> Result<(), E>,
+) -> Result<u64, E>
+where
+    R: Rows<T>,
+    E: From<ReadError>,
+{
+    let result = conn.transaction::<u64, Stop<E>, _>(|conn| {
+        let mut rows = 0u64;
+        let mut emit = |conn: &mut PgConnection, snapshots: Vec<Snapshot>| -> Result<(), Stop<E>> {
+            if snapshots.is_empty() {
+                return Ok(());
+            }
+            for snapshot in &snapshots {
+                check(snapshot)?;
+            }
+            let typed = R::rebuilt(conn, spec, materialize::items(spec, &snapshots))?;
+            for row in typed {
+                each(row).map_err(Stop::Caller)?;
+                rows += 1;
+            }
+            Ok(())
+        };
+        let truncates = load::truncates(conn, config, spec)?;
+        // Rows whose key changed: rebuilt together, following each across its keys.
+        let moved = load::moved_keys(conn, config, spec)?;
+        if !moved.is_empty() {
+            let events = load::events_of_keys(conn, config, spec, &moved)?;
+            let merged = replay::with_truncates(&events, &truncates);
+            let snapshots: Vec<Snapshot> = replay::lineages(&merged)
+                .iter()
+                .filter_map(|lineage| replay::state_at(lineage, spec.key_columns(), at))
+                .collect();
+            for chunk in snapshots.chunks(BATCH) {
+                emit(conn, chunk.to_vec())?;
+            }
+        }
+        // Every other row: its events, a key at a time, through a cursor.
+        diesel::sql_query(format!(
+            "DECLARE auditrum_as_of NO SCROLL CURSOR FOR {}",
+            load::events_sql(
+                config,
+                "e.record_id IS NOT NULL AND NOT (e.record_id = ANY($3))",
+                "e.record_id, e.id"
+            )
+        ))
+        .bind::<Text, _>(spec.table_name())
+        .bind::<Text, _>(spec.table_schema())
+        .bind::<Array<Text>, _>(&moved)
+        .execute(conn)?;
+        let fetch = format!("FETCH FORWARD {BATCH} FROM auditrum_as_of");
+        let mut pending: Vec<AuditEvent> = Vec::new();
+        loop {
+            let batch: Vec<AuditEvent> = diesel::sql_query(&fetch).load(conn)?;
+            let done = batch.len() < BATCH;
+            pending.extend(batch);
+            // The last key may go on in the next batch: keep it back unless this was the end.
+            let cut = match (done, pending.last()) {
+                (true, _) | (_, None) => pending.len(),
+                (false, Some(last)) => pending
+                    .iter()
+                    .rposition(|e| e.record_id != last.record_id)
+                    .map_or(0, |i| i + 1),
+            };
+            let rest = pending.split_off(cut);
+            let snapshots: Vec<Snapshot> = pending
+                .chunk_by(|a, b| a.record_id == b.record_id)
+                .filter_map(|events| {
+                    let merged = replay::with_truncates(events, &truncates);
+                    replay::state_at(&merged, spec.key_columns(), at)
+                })
+                .collect();
+            emit(conn, snapshots)?;
+            pending = rest;
+            if done {
+                break;
+            }
+        }
+        diesel::sql_query("CLOSE auditrum_as_of").execute(conn)?;
+        // Rows the log never saw.
+        for row in R::live_without_events(conn, config, spec)? {
+            each(row?).map_err(Stop::Caller)?;
+            rows += 1;
+        }
+        Ok(rows)
+    });
+    result.map_err(|stop| match stop {
+        Stop::Read(error) => E::from(error),
+        Stop::Caller(error) => error,
+    })
+}
