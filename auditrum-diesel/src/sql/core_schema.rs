@@ -53,7 +53,6 @@ fn vars(config: &AuditConfig) -> Vec<(&'static str, String)> {
         ("cache_setting_id", quote::literal(&format!("{cache}_id"))),
         ("context_request_index", index("context_request_idx")),
         ("context_user_index", index("context_user_idx")),
-        ("context_txid_index", index("context_txid_idx")),
         ("context_created_index", index("context_created_idx")),
         ("record_index", index("record_idx")),
         ("old_record_index", index("old_record_idx")),
