@@ -37,6 +37,10 @@ pub struct Options {
     /// Seconds between two seals of the background sealer (the `+sealer` variant).
     #[arg(long, default_value_t = 1.0, value_name = "S", value_parser = positive_seconds)]
     pub seal_interval: f64,
+    /// `synchronous_commit` of the measured sessions (default: the server's). `off`
+    /// takes the disk's flush latency out of single-row throughput, leaving the CPU cost.
+    #[arg(long, value_enum, value_name = "on|off")]
+    pub synchronous_commit: Option<OnOff>,
     /// Stages to run (default: all).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "STAGE,…")]
     pub only: Option<Vec<Stage>>,
@@ -58,6 +62,27 @@ pub enum Stage {
     Throughput,
     /// Single-row INSERTs with the hash chain as the log grows.
     Chain,
+}
+
+/// A boolean setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnOff {
+    /// `on`.
+    On,
+    /// `off`.
+    Off,
+}
+
+impl Options {
+    /// SQL run on every measured session before it is used.
+    pub fn session_sql(&self) -> String {
+        match self.synchronous_commit {
+            Some(OnOff::On) => "SET synchronous_commit = on".into(),
+            Some(OnOff::Off) => "SET synchronous_commit = off".into(),
+            None => String::new(),
+        }
+    }
 }
 
 /// Output format.

@@ -33,6 +33,16 @@ pub struct Driven {
     pub sealed: Option<(i64, f64)>,
 }
 
+/// A measured session: an `AuditedConnection` with `session_sql` run on it.
+pub fn connect(url: &str, session_sql: &str) -> Result<AuditedConnection, BenchError> {
+    let mut conn = AuditedConnection::establish(url)
+        .map_err(|e| BenchError::Run(format!("cannot connect a client: {e}")))?;
+    if !session_sql.is_empty() {
+        diesel::connection::SimpleConnection::batch_execute(conn.inner_mut(), session_sql)?;
+    }
+    Ok(conn)
+}
+
 /// A background sealer: the log's configuration and the pause between seals.
 #[derive(Debug, Clone)]
 pub struct Sealer {
@@ -51,13 +61,11 @@ pub fn drive(
     ids: u64,
     statement: &str,
     sealer: Option<&Sealer>,
+    session_sql: &str,
 ) -> Result<Driven, BenchError> {
     let mut connections = Vec::new();
     for _ in 0..clients {
-        connections.push(
-            AuditedConnection::establish(url)
-                .map_err(|e| BenchError::Run(format!("cannot connect a client: {e}")))?,
-        );
+        connections.push(connect(url, session_sql)?);
     }
     let mut sealer_connection = match sealer {
         Some(_) => Some(

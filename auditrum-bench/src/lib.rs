@@ -17,7 +17,7 @@ pub use args::{Format, Options, Stage};
 pub use error::BenchError;
 pub use report::{Report, Row, Target};
 pub use server::Cluster;
-pub use workload::{Scratch, Variant, Workload};
+pub use workload::{Scratch, Setup, Variant, Workload};
 
 /// Runs the benchmark: against `options.url`, or a throwaway local cluster with default
 /// settings when there is none.

@@ -115,6 +115,8 @@ pub struct RunOptions {
     pub chain_sizes: Vec<u64>,
     /// `--seal-interval`.
     pub seal_interval: f64,
+    /// `--synchronous-commit` (`None`: the server's setting).
+    pub synchronous_commit: Option<crate::args::OnOff>,
 }
 
 /// Everything measured.
@@ -154,6 +156,7 @@ impl Report {
                 repeat: options.repeat,
                 chain_sizes: options.chain_sizes(),
                 seal_interval: options.seal_interval,
+                synchronous_commit: options.synchronous_commit,
             },
             rows,
             targets: Vec::new(),
@@ -354,6 +357,15 @@ impl Report {
                 .collect::<Vec<_>>()
                 .join(","),
             o.seal_interval
+        );
+        let _ = writeln!(
+            out,
+            "- synchronous_commit of the measured sessions: {}",
+            match o.synchronous_commit {
+                Some(crate::args::OnOff::On) => "on (--synchronous-commit on)",
+                Some(crate::args::OnOff::Off) => "off (--synchronous-commit off)",
+                None => "the server's setting (above)",
+            }
         );
         let _ = writeln!(
             out,

@@ -2,7 +2,6 @@
 
 use std::time::{Duration, Instant};
 
-use auditrum_diesel::connection::AuditedConnection;
 use auditrum_diesel::context::with_context;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -12,7 +11,7 @@ use crate::drive::{self, Sealer};
 use crate::error::{redact, BenchError};
 use crate::measure::{self, median, median_ratio};
 use crate::report::{Report, Row};
-use crate::workload::{Scratch, Target, Variant, Workload};
+use crate::workload::{Scratch, Setup, Variant, Workload};
 
 /// Rows per transaction when the chain stage fills the log up to a size.
 const FILL_BATCH: u64 = 1_000;
@@ -198,8 +197,8 @@ impl Bench<'_> {
         Ok(())
     }
 
-    fn target(scratch: &Scratch, variant: Variant) -> Target<'_> {
-        Target {
+    fn target(scratch: &Scratch, variant: Variant) -> Setup<'_> {
+        Setup {
             scratch,
             table: "items",
             log: if variant == Variant::Classic {
@@ -215,8 +214,8 @@ impl Bench<'_> {
         self.prepare(workload, variant)?;
         let scratch = self.scratch.clone();
         let sql = Self::target(&scratch, variant).statement(workload, self.options.rows, "0");
-        let mut conn = AuditedConnection::establish(self.url)
-            .map_err(|e| BenchError::Run(format!("cannot connect: {e}")))?;
+        let baseline = Self::target(&scratch, variant).footprint(&mut self.control)?;
+        let mut conn = drive::connect(self.url, &self.options.session_sql())?;
         let temp_before = measure::temp_bytes(conn.inner_mut());
         let start = Instant::now();
         with_context(drive::context(0, 0), || {
@@ -228,7 +227,10 @@ impl Bench<'_> {
         let seal = target
             .seal(&mut self.control)?
             .map(|(links, s)| (i64::from(links), s));
-        let footprint = Self::target(&scratch, variant).footprint(&mut self.control)?;
+        let footprint = grown(
+            Self::target(&scratch, variant).footprint(&mut self.control)?,
+            baseline,
+        );
         Ok(Run {
             value: seconds,
             footprint,
@@ -240,6 +242,7 @@ impl Bench<'_> {
     fn throughput_run(&mut self, workload: Workload, variant: Variant) -> Result<Run, BenchError> {
         self.prepare(workload, variant)?;
         let scratch = self.scratch.clone();
+        let baseline = Self::target(&scratch, variant).footprint(&mut self.control)?;
         let statement =
             Self::target(&scratch, variant).statement(workload, self.options.rows, "$ID");
         let driven = drive::drive(
@@ -249,12 +252,16 @@ impl Bench<'_> {
             self.options.rows,
             &statement,
             None,
+            &self.options.session_sql(),
         )?;
         let target = Self::target(&scratch, variant);
         let seal = target
             .seal(&mut self.control)?
             .map(|(links, s)| (i64::from(links), s));
-        let footprint = Self::target(&scratch, variant).footprint(&mut self.control)?;
+        let footprint = grown(
+            Self::target(&scratch, variant).footprint(&mut self.control)?,
+            baseline,
+        );
         Ok(Run {
             value: driven.transactions as f64 / driven.seconds,
             footprint,
@@ -287,13 +294,13 @@ impl Bench<'_> {
             chain: true,
             sealer: true,
         };
-        let target = |variant: Variant| -> Target<'_> {
+        let target = |variant: Variant| -> Setup<'_> {
             let (table, log) = match variant {
                 Variant::Unaudited => ("items_u", "log_u"),
                 Variant::Auditrum { chain: false, .. } => ("items_p", "log_p"),
                 _ => ("items_c", "log_c"),
             };
-            Target {
+            Setup {
                 scratch: &scratch,
                 table,
                 log,
@@ -355,6 +362,7 @@ impl Bench<'_> {
                         1,
                         &statement,
                         (variant == sealed).then_some(&sealer),
+                        &self.options.session_sql(),
                     )?;
                     let after = t.seal(&mut self.control)?;
                     // Sealing cost: the seal after the run, plus the background sealer's.
@@ -398,6 +406,14 @@ impl Bench<'_> {
         }
         Ok(())
     }
+}
+
+/// Events written and bytes grown since `baseline` (the empty log after install: its
+/// empty partitions and index pages are not charged to the events).
+fn grown(after: Option<(i64, i64)>, baseline: Option<(i64, i64)>) -> Option<(i64, i64)> {
+    let (events, bytes) = after?;
+    let (events0, bytes0) = baseline.unwrap_or((0, 0));
+    Some((events - events0, bytes - bytes0))
 }
 
 /// What a row needs from the runs.

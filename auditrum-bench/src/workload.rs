@@ -168,7 +168,7 @@ pub struct Scratch {
 
 /// An audited table and the log it writes to.
 #[derive(Debug, Clone)]
-pub struct Target<'a> {
+pub struct Setup<'a> {
     /// The scratch schema.
     pub scratch: &'a Scratch,
     /// The table's name.
@@ -289,7 +289,7 @@ fn insert_rows(table: &str, with_id: bool) -> String {
     )
 }
 
-impl Target<'_> {
+impl Setup<'_> {
     fn table(&self) -> String {
         self.scratch.qualified(self.table)
     }

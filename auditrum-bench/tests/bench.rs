@@ -1,0 +1,172 @@
+//! The benchmark at a tiny size against a test database: it runs every stage and prints
+//! every variant (numbers printed, not asserted); the floor writes exactly the audit rows
+//! the trigger writes; bad arguments and an unreachable database exit 2.
+
+use auditrum_bench::{Options, Scratch, Setup, Stage, Variant, Workload};
+use auditrum_diesel::connection::AuditedConnection;
+use auditrum_diesel::context::with_context;
+use auditrum_diesel::context::AuditContext;
+use diesel::{Connection, QueryableByName, RunQueryDsl};
+
+#[test]
+fn tiny_run_prints_every_variant() {
+    let db = auditrum_testdb::TestDatabase::new();
+    let mut options = Options::for_url(db.url());
+    options.rows = 300;
+    options.seconds = 0.3;
+    options.repeat = 1;
+    options.chain_sizes = Some(vec![0, 200]);
+    options.seal_interval = 0.1;
+    let report = auditrum_bench::run(&options).expect("the benchmark runs");
+    let text = report.to_text();
+    println!("{text}");
+
+    let expect = |stage: Stage, workload: Workload, variants: &[Variant]| {
+        for variant in variants {
+            let rows: Vec<_> = report
+                .rows
+                .iter()
+                .filter(|r| {
+                    r.stage == stage && r.workload == workload && r.variant_kind == *variant
+                })
+                .collect();
+            assert!(!rows.is_empty(), "no row for {workload:?} {variant:?}");
+            for row in rows {
+                assert_eq!(row.runs.len(), 1, "{workload:?} {variant:?}");
+                assert!(text.contains(&format!("| {} |", row.variant)));
+            }
+        }
+    };
+    for workload in [
+        Workload::BulkUpdate,
+        Workload::BulkInsert,
+        Workload::BulkDelete,
+    ] {
+        expect(Stage::Bulk, workload, &Variant::for_workload(workload));
+    }
+    for workload in [Workload::RowUpdate, Workload::RowInsert] {
+        expect(
+            Stage::Throughput,
+            workload,
+            &Variant::for_workload(workload),
+        );
+    }
+    let chain_rows = report
+        .rows
+        .iter()
+        .filter(|r| r.stage == Stage::Chain)
+        .count();
+    assert_eq!(chain_rows, 2 * 4, "4 variants at 2 log sizes");
+    assert!(text.contains("### Targets"));
+    serde_json::from_str::<serde_json::Value>(&report.to_json()).expect("valid JSON");
+
+    // Everything it made is gone.
+    let mut conn = db.connect();
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let left: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_namespace WHERE nspname LIKE 'auditrum_bench_%'",
+    )
+    .get_result(&mut conn)
+    .unwrap();
+    assert_eq!(left.n, 0, "the scratch schema is dropped");
+}
+
+/// The floor is only a floor if it writes what the trigger writes.
+#[test]
+fn floor_writes_what_the_trigger_writes() {
+    let db = auditrum_testdb::TestDatabase::new();
+    let mut control = db.connect();
+    let scratch = Scratch {
+        schema: "floor_check".into(),
+    };
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Event {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        event: String,
+    }
+    let cases = [
+        (Workload::BulkUpdate, false),
+        (Workload::BulkUpdate, true),
+        (Workload::BulkInsert, false),
+        (Workload::BulkDelete, false),
+        (Workload::RowUpdate, false),
+        (Workload::RowUpdate, true),
+        (Workload::RowInsert, false),
+    ];
+    for (workload, full) in cases {
+        scratch.reset(&mut control).unwrap();
+        let mut events = Vec::new();
+        for (table, variant) in [
+            (
+                "by_trigger",
+                Variant::Auditrum {
+                    full,
+                    chain: false,
+                    sealer: false,
+                },
+            ),
+            ("by_floor", Variant::Floor { full }),
+        ] {
+            scratch
+                .create_items(&mut control, table, workload.initial_rows(40))
+                .unwrap();
+            let setup = Setup {
+                scratch: &scratch,
+                table,
+                log: &format!("log_{table}"),
+                variant,
+            };
+            setup.install(&mut control).unwrap();
+            let mut conn = AuditedConnection::establish(db.url()).unwrap();
+            let sql = setup.statement(workload, 40, "7");
+            with_context(AuditContext::new().user_id("u1"), || {
+                conn.transaction(|c| diesel::sql_query(&sql).execute(c))
+            })
+            .unwrap();
+            // A single-row INSERT stores now(): the two transactions differ there.
+            let new_data = if workload == Workload::RowInsert {
+                "e.new_data - 'updated_at'"
+            } else {
+                "e.new_data"
+            };
+            let rows: Vec<Event> = diesel::sql_query(format!(
+                "SELECT jsonb_build_array(e.operation, e.table_schema, e.record_id, e.old_record_id,
+                        e.diff, e.old_data, {new_data}, e.meta, c.context)::text AS event
+                   FROM {} e LEFT JOIN {} c ON c.id = e.context_id
+                  ORDER BY e.record_id::bigint",
+                scratch.qualified(&format!("log_{table}")),
+                scratch.qualified(&format!("log_{table}_context")),
+            ))
+            .load(&mut control)
+            .unwrap();
+            assert!(!rows.is_empty(), "{workload:?} full={full}: no events");
+            events.push(rows);
+        }
+        assert_eq!(events[0], events[1], "{workload:?} full={full}");
+    }
+    scratch.drop(&mut control).unwrap();
+}
+
+#[test]
+fn bad_arguments_and_an_unreachable_database_exit_2() {
+    let bench = env!("CARGO_BIN_EXE_auditrum-bench");
+    let bad = std::process::Command::new(bench)
+        .args(["--rows", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let unreachable = std::process::Command::new(bench)
+        .args([
+            "--url",
+            "postgres://nobody@127.0.0.1:1/none?connect_timeout=2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(unreachable.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&unreachable.stderr);
+    assert!(stderr.contains("cannot connect to"), "{stderr}");
+}
