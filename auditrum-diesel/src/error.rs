@@ -53,7 +53,7 @@ pub enum SpecError {
     /// Tracking every column, or excluding some, needs the table's column list.
     #[error(
         "table {table}: the column list is unknown; give `columns(...)` (or read it from the \
-         database with `introspect::table_columns`) or list the columns with `track_only(...)`"
+         database with `introspect::complete`) or list the columns with `track_only(...)`"
     )]
     ColumnsUnknown {
         /// The table.

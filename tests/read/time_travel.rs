@@ -49,13 +49,6 @@ pub fn instant(conn: &mut PgConnection) -> DateTime<Utc> {
         .now
 }
 
-/// Runs `sql` in one transaction as `user`, with `reason`.
-pub fn write_as(conn: &mut PgConnection, user: &str, reason: &str, sql: &str) {
-    let ctx = AuditContext::new().user_id(user).change_reason(reason);
-    conn.audited_transaction(ctx, |conn| conn.batch_execute(sql))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-}
-
 fn accounts_now(conn: &mut PgConnection) -> Vec<Account> {
     accounts::table
         .select(Account::as_select())
@@ -76,6 +69,44 @@ fn table_at(conn: &mut PgConnection, at: DateTime<Utc>) -> Vec<Account> {
     rows
 }
 
+/// The script: each step one transaction by a user, with a reason and a request id.
+pub const SCRIPT: [(&str, &str, &str); 11] = [
+    ("alice", "signup", "INSERT INTO accounts VALUES (1, 'ann@x', 'Ann', 0, 'new'), (2, 'bob@x', 'Bob', 5, NULL)"),
+    ("bob", "ticket 1: typo", "UPDATE accounts SET email = 'ann@y' WHERE id = 1"),
+    ("carol", "promotion after the quarterly review of every team's results", "UPDATE accounts SET name = 'Anne', karma = 10, note = 'promoted to senior engineer after the quarterly review' WHERE id = 1"),
+    ("alice", "clear note", "UPDATE accounts SET note = NULL WHERE id = 1; UPDATE accounts SET note = 'vip' WHERE id = 2"),
+    ("dave", "gdpr request", "DELETE FROM accounts WHERE id = 1"),
+    ("alice", "came back", "INSERT INTO accounts VALUES (1, 'ann@z', 'Ann B', 1, 'again')"),
+    ("bob", "renumber", "UPDATE accounts SET id = 3 WHERE id = 1"),
+    ("carol", "bonus", "UPDATE accounts SET karma = karma + 100"),
+    ("dave", "two steps", "UPDATE accounts SET karma = 7 WHERE id = 2; UPDATE accounts SET karma = 8 WHERE id = 2"),
+    ("erin", "reset", "TRUNCATE accounts"),
+    ("alice", "reload", "INSERT INTO accounts VALUES (2, 'bob@new', 'Bob', 0, NULL)"),
+];
+
+/// Creates and tracks `accounts`, runs [`SCRIPT`] (step `i` with request id `req-<i>`),
+/// and returns the instant before the first step and after each, with the table's rows
+/// then.
+pub fn scripted_history(conn: &mut PgConnection) -> Vec<(DateTime<Utc>, Vec<Account>)> {
+    exec(
+        conn,
+        "CREATE TABLE accounts (id int PRIMARY KEY, email text NOT NULL, name text NOT NULL,
+            karma int NOT NULL, note text)",
+    );
+    track(conn, &Account::track_spec());
+    let mut snapshots = vec![(instant(conn), vec![])];
+    for (i, (user, reason, sql)) in SCRIPT.into_iter().enumerate() {
+        let ctx = AuditContext::new()
+            .user_id(user)
+            .change_reason(reason)
+            .request_id(format!("req-{}", i + 1));
+        conn.audited_transaction(ctx, |conn| conn.batch_execute(sql))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        snapshots.push((instant(conn), accounts_now(conn)));
+    }
+    snapshots
+}
+
 /// The scripted history of the issue: inserts, updates by different users with reasons,
 /// a change to NULL, a delete, a re-insert, a key change, a bulk update and a TRUNCATE;
 /// the table rebuilt at each of 12 instants equals the snapshot taken then, row by row and
@@ -83,30 +114,7 @@ fn table_at(conn: &mut PgConnection, at: DateTime<Utc>) -> Vec<Account> {
 #[test]
 fn a_scripted_history_is_rebuilt_exactly_at_every_instant() {
     let (_db, mut conn) = database();
-    exec(
-        &mut conn,
-        "CREATE TABLE accounts (id int PRIMARY KEY, email text NOT NULL, name text NOT NULL,
-            karma int NOT NULL, note text)",
-    );
-    track(&mut conn, &Account::track_spec());
-    let steps: [(&str, &str, &str); 11] = [
-        ("alice", "signup", "INSERT INTO accounts VALUES (1, 'ann@x', 'Ann', 0, 'new'), (2, 'bob@x', 'Bob', 5, NULL)"),
-        ("bob", "ticket 1: typo", "UPDATE accounts SET email = 'ann@y' WHERE id = 1"),
-        ("carol", "promotion", "UPDATE accounts SET name = 'Anne', karma = 10 WHERE id = 1"),
-        ("alice", "clear note", "UPDATE accounts SET note = NULL WHERE id = 1; UPDATE accounts SET note = 'vip' WHERE id = 2"),
-        ("dave", "gdpr request", "DELETE FROM accounts WHERE id = 1"),
-        ("alice", "came back", "INSERT INTO accounts VALUES (1, 'ann@z', 'Ann B', 1, 'again')"),
-        ("bob", "renumber", "UPDATE accounts SET id = 3 WHERE id = 1"),
-        ("carol", "bonus", "UPDATE accounts SET karma = karma + 100"),
-        ("dave", "two steps", "UPDATE accounts SET karma = 7 WHERE id = 2; UPDATE accounts SET karma = 8 WHERE id = 2"),
-        ("erin", "reset", "TRUNCATE accounts"),
-        ("alice", "reload", "INSERT INTO accounts VALUES (2, 'bob@new', 'Bob', 0, NULL)"),
-    ];
-    let mut snapshots: Vec<(DateTime<Utc>, Vec<Account>)> = vec![(instant(&mut conn), vec![])];
-    for (user, reason, sql) in steps {
-        write_as(&mut conn, user, reason, sql);
-        snapshots.push((instant(&mut conn), accounts_now(&mut conn)));
-    }
+    let snapshots = scripted_history(&mut conn);
     assert_eq!(snapshots.len(), 12);
     let spec = Account::track_spec();
     for (i, (at, expected)) in snapshots.iter().enumerate() {

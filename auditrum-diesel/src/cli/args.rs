@@ -74,6 +74,10 @@ pub enum Command {
     ChainTip,
     /// Link every transaction that has ended since the last seal (run it from cron).
     SealChain,
+    /// A row, or a whole table, as it was at an instant, rebuilt from the log (JSON).
+    AsOf(commands::as_of::AsOf),
+    /// Who changed a record, when and why: one line per event, or one field's timeline.
+    Blame(commands::blame::Blame),
 }
 
 /// `--dry-run`.

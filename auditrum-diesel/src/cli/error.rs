@@ -42,6 +42,9 @@ pub enum CliError {
         /// How many tables would lose their triggers.
         untracks: usize,
     },
+    /// Reading the log failed (or a revert was refused).
+    #[error("{0}")]
+    Read(#[from] crate::read::ReadError),
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),

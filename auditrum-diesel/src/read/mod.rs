@@ -8,20 +8,26 @@
 //!   an index, and [`Page`] for newest-first keyset pagination.
 //! - Time travel: [`as_of`] (a row as it was), [`table_as_of`] (a whole table, streamed),
 //!   and their JSON forms for tables without a model.
+//! - Blame: [`blame`] (who changed a record, when, why: one line per event) and
+//!   [`field_history`] (one field's value timeline), with aligned text forms.
 
+mod blame;
 mod error;
 mod event;
 mod event_context;
 pub mod filter;
+mod installed;
 mod key;
 mod load;
 mod materialize;
 mod replay;
 mod time_travel;
 
+pub use blame::{blame, field_history, BlameLine, BlameText, FieldChange, FieldText};
 pub use error::ReadError;
 pub use event::{AuditEvent, EventWithContext};
 pub use event_context::EventContext;
+pub use installed::installed_spec;
 pub use filter::{EventFilter, EventPage, EventQuery, Page};
 pub use key::{KeyPart, RecordId, RecordKey};
 pub use materialize::Model;

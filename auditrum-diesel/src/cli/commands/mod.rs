@@ -1,6 +1,8 @@
 //! One file per subcommand.
 
 pub(crate) mod add_partitions;
+pub(crate) mod as_of;
+pub(crate) mod blame;
 mod chain_tip;
 pub(crate) mod enable_hash_chain;
 pub(crate) mod harden;
@@ -35,5 +37,7 @@ pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::VerifyChain(args) => verify_chain::run(args, context),
         Command::ChainTip => chain_tip::run(context),
         Command::SealChain => seal_chain::run(context),
+        Command::AsOf(args) => as_of::run(args, context),
+        Command::Blame(args) => blame::run(args, context),
     }
 }
