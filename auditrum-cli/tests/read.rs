@@ -21,7 +21,10 @@ fn database() -> (TestDatabase, PgConnection) {
             secret text NOT NULL DEFAULT 's')",
     )
     .unwrap();
-    let track = cli(&["track", "accounts", "--exclude", "secret"], Some(db.url()));
+    let track = cli(
+        &["track", "accounts", "--exclude", "secret"],
+        Some(db.url()),
+    );
     assert!(track.status.success(), "{}", stderr(&track));
     (db, conn)
 }
@@ -61,50 +64,92 @@ fn json_out(args: &[&str], db: &TestDatabase) -> Value {
 #[test]
 fn as_of_prints_rows_and_tables_as_they_were() {
     let (db, mut conn) = database();
-    write(&mut conn, json!({"user_id": "alice"}), "INSERT INTO accounts VALUES (1, 'a@x', 1, 's1'), (2, 'b@x', 2, 's2')");
+    write(
+        &mut conn,
+        json!({"user_id": "alice"}),
+        "INSERT INTO accounts VALUES (1, 'a@x', 1, 's1'), (2, 'b@x', 2, 's2')",
+    );
     let t1 = instant(&mut conn);
     write(&mut conn, json!({"user_id": "bob"}), "UPDATE accounts SET email = 'a@y', secret = 's1b' WHERE id = 1; DELETE FROM accounts WHERE id = 2");
     let t2 = instant(&mut conn);
 
     let one = json_out(&["as-of", "accounts", &t1, "--key", "1"], &db);
-    assert_eq!(one, json!({"id": 1, "email": "a@x", "karma": 1, "secret": "s1b"}), "secret: untracked, from the live row");
+    assert_eq!(
+        one,
+        json!({"id": 1, "email": "a@x", "karma": 1, "secret": "s1b"}),
+        "secret: untracked, from the live row"
+    );
     let two = json_out(&["as-of", "accounts", &t1, "--key", "2"], &db);
-    assert_eq!(two, json!({"id": 2, "email": "b@x", "karma": 2}), "deleted since: no secret to give");
-    assert_eq!(json_out(&["as-of", "public.accounts", &t2, "--key", "2"], &db), Value::Null);
+    assert_eq!(
+        two,
+        json!({"id": 2, "email": "b@x", "karma": 2}),
+        "deleted since: no secret to give"
+    );
+    assert_eq!(
+        json_out(&["as-of", "public.accounts", &t2, "--key", "2"], &db),
+        Value::Null
+    );
 
     let mut table = json_out(&["as-of", "accounts", &t1], &db);
     let rows = table.as_array_mut().unwrap();
     rows.sort_by_key(|r| r["id"].as_i64());
     assert_eq!(rows, &[one.clone(), two]);
     let lines = stdout(&run(&["as-of", "accounts", &t2, "--format", "jsonl"], &db));
-    let rows: Vec<Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(rows, [json!({"id": 1, "email": "a@y", "karma": 1, "secret": "s1b"})]);
+    let rows: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        rows,
+        [json!({"id": 1, "email": "a@y", "karma": 1, "secret": "s1b"})]
+    );
     let before = json_out(&["as-of", "accounts", "2000-01-01T00:00:00Z"], &db);
     assert_eq!(before, json!([]));
 
     let bad = cli(&["as-of", "accounts", "not a time"], Some(db.url()));
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("invalid instant \"not a time\""), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("invalid instant \"not a time\""),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
 fn blame_prints_aligned_text_and_complete_json() {
     let (db, mut conn) = database();
     let long = "x".repeat(200);
-    write(&mut conn, json!({"user_id": "alice", "change_reason": "signup", "request_id": "r-1"}), "INSERT INTO accounts VALUES (1, 'a@x', 1)");
-    write(&mut conn, json!({"user_id": "bob", "change_reason": "ticket 7: typo in the email address, reported by phone", "request_id": "r-2"}),
-          &format!("UPDATE accounts SET email = '{long}' WHERE id = 1"));
-    write(&mut conn, json!({"source": "cron:nightly"}), "UPDATE accounts SET karma = 2");
+    write(
+        &mut conn,
+        json!({"user_id": "alice", "change_reason": "signup", "request_id": "r-1"}),
+        "INSERT INTO accounts VALUES (1, 'a@x', 1)",
+    );
+    write(
+        &mut conn,
+        json!({"user_id": "bob", "change_reason": "ticket 7: typo in the email address, reported by phone", "request_id": "r-2"}),
+        &format!("UPDATE accounts SET email = '{long}' WHERE id = 1"),
+    );
+    write(
+        &mut conn,
+        json!({"source": "cron:nightly"}),
+        "UPDATE accounts SET karma = 2",
+    );
 
     let text = stdout(&run(&["blame", "accounts", "1"], &db));
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert!(lines[0].starts_with("EVENT  WHEN (UTC)"), "{text}");
     assert!(lines[1].contains("alice") && lines[1].contains("signup") && lines[1].contains("r-1"));
-    assert!(lines[2].contains("ticket 7: typo in the email…"), "long reasons are cut: {text}");
+    assert!(
+        lines[2].contains("ticket 7: typo in the email…"),
+        "long reasons are cut: {text}"
+    );
     assert!(lines[2].contains("email: \"a@x\" → \"xxxxxxxx"), "{text}");
     assert!(!lines[2].contains(&long), "long values are cut: {text}");
-    assert!(lines[3].contains("cron:nightly"), "no user: the source is who: {text}");
+    assert!(
+        lines[3].contains("cron:nightly"),
+        "no user: the source is who: {text}"
+    );
     // Aligned: every column starts where its header does.
     let starts: Vec<usize> = ["WHEN", "OP", "WHO", "REASON", "REQUEST", "CHANGES"]
         .iter()
@@ -113,15 +158,25 @@ fn blame_prints_aligned_text_and_complete_json() {
     for line in &lines[1..] {
         let chars: Vec<char> = line.chars().collect();
         for &start in &starts {
-            assert!(chars[start - 1] == ' ' && chars[start] != ' ', "not aligned at {start}:\n{text}");
+            assert!(
+                chars[start - 1] == ' ' && chars[start] != ' ',
+                "not aligned at {start}:\n{text}"
+            );
         }
     }
 
     let json = json_out(&["blame", "accounts", "1", "--format", "json"], &db);
     let events = json.as_array().unwrap();
     assert_eq!(events.len(), 3);
-    assert_eq!(events[1]["changes"]["email"]["new"], Value::from(long.clone()), "complete in JSON");
-    assert_eq!(events[1]["context"]["change_reason"], "ticket 7: typo in the email address, reported by phone");
+    assert_eq!(
+        events[1]["changes"]["email"]["new"],
+        Value::from(long.clone()),
+        "complete in JSON"
+    );
+    assert_eq!(
+        events[1]["context"]["change_reason"],
+        "ticket 7: typo in the email address, reported by phone"
+    );
     assert_eq!(events[0]["changes"]["email"], json!({"new": "a@x"}));
 
     let field = stdout(&run(&["blame", "accounts", "1", "karma"], &db));
@@ -129,7 +184,12 @@ fn blame_prints_aligned_text_and_complete_json() {
     assert_eq!(field.len(), 3, "header, insert, update: {field:?}");
     assert!(field[0].ends_with("KARMA"));
     assert!(field[2].ends_with("1 → 2"), "{field:?}");
-    let last = json_out(&["blame", "accounts", "1", "karma", "--format", "json", "-n", "1"], &db);
+    let last = json_out(
+        &[
+            "blame", "accounts", "1", "karma", "--format", "json", "-n", "1",
+        ],
+        &db,
+    );
     assert_eq!(last.as_array().unwrap().len(), 1);
     assert_eq!(last[0]["old"], 1);
     assert_eq!(last[0]["new"], 2);

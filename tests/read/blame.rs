@@ -17,7 +17,10 @@ fn stable_text(text: String, conn: &mut PgConnection) -> String {
         .unwrap();
     let mut text = text;
     for time in times {
-        text = text.replace(&time.format("%Y-%m-%d %H:%M:%S").to_string(), "YYYY-MM-DD hh:mm:ss");
+        text = text.replace(
+            &time.format("%Y-%m-%d %H:%M:%S").to_string(),
+            "YYYY-MM-DD hh:mm:ss",
+        );
     }
     text
 }
@@ -38,17 +41,37 @@ fn blame_of_the_scripted_history() {
     let config = AuditConfig::default();
 
     let lines = blame(&mut conn, &config, "accounts", "1", None).unwrap();
-    assert_eq!(lines.len(), 7, "insert, 3 updates, delete, re-insert, the move to 3");
-    insta::assert_snapshot!("blame_text", stable_text(BlameText(&lines).to_string(), &mut conn));
-    insta::assert_snapshot!("blame_json", stable_json(serde_json::to_value(&lines).unwrap()));
+    assert_eq!(
+        lines.len(),
+        7,
+        "insert, 3 updates, delete, re-insert, the move to 3"
+    );
+    insta::assert_snapshot!(
+        "blame_text",
+        stable_text(BlameText(&lines).to_string(), &mut conn)
+    );
+    insta::assert_snapshot!(
+        "blame_json",
+        stable_json(serde_json::to_value(&lines).unwrap())
+    );
 
     let last = blame(&mut conn, &config, "public.accounts", "1", Some(2)).unwrap();
     assert_eq!(last, lines[5..]);
 
     let emails = field_history(&mut conn, &config, "accounts", "1", "email", None).unwrap();
-    insta::assert_snapshot!("blame_email_text", stable_text(FieldText(&emails).to_string(), &mut conn));
-    insta::assert_snapshot!("blame_email_json", stable_json(serde_json::to_value(&emails).unwrap()));
+    insta::assert_snapshot!(
+        "blame_email_text",
+        stable_text(FieldText(&emails).to_string(), &mut conn)
+    );
+    insta::assert_snapshot!(
+        "blame_email_json",
+        stable_json(serde_json::to_value(&emails).unwrap())
+    );
     let karma = field_history(&mut conn, &config, "accounts", "3", "karma", None).unwrap();
-    assert_eq!(karma.len(), 1, "under key 3: the move wrote no karma, the bonus did");
+    assert_eq!(
+        karma.len(),
+        1,
+        "under key 3: the move wrote no karma, the bonus did"
+    );
     assert_eq!(karma.last().unwrap().new, Some(Value::from(101)));
 }

@@ -203,7 +203,10 @@ fn table(rows: &[Vec<String>], f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 /// The cells every blame row starts with: id, time, operation, who, reason, request.
 fn lead(id: i64, at: DateTime<Utc>, operation: &str, context: &Option<Value>) -> Vec<String> {
-    let ctx = context.clone().map(EventContext::from_json).unwrap_or_default();
+    let ctx = context
+        .clone()
+        .map(EventContext::from_json)
+        .unwrap_or_default();
     vec![
         format!("#{id}"),
         at.format("%Y-%m-%d %H:%M:%S").to_string(),
@@ -229,7 +232,11 @@ pub struct BlameText<'a>(pub &'a [BlameLine]);
 
 impl fmt::Display for BlameText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut rows = vec![HEADER.iter().map(|h| h.to_string()).chain(["CHANGES".into()]).collect()];
+        let mut rows = vec![HEADER
+            .iter()
+            .map(|h| h.to_string())
+            .chain(["CHANGES".into()])
+            .collect()];
         for line in self.0 {
             let mut row = lead(line.id, line.changed_at, &line.operation, &line.context);
             let changes: Vec<String> = line
@@ -247,7 +254,10 @@ impl fmt::Display for BlameText<'_> {
                 .collect();
             let mut text = changes.join(", ");
             if let Some(old) = &line.old_record_id {
-                text = format!("[key {old} → {}] {text}", line.record_id.as_deref().unwrap_or("-"));
+                text = format!(
+                    "[key {old} → {}] {text}",
+                    line.record_id.as_deref().unwrap_or("-")
+                );
             }
             row.push(cut(text.trim_end(), CHANGES));
             rows.push(row);
@@ -270,7 +280,11 @@ impl fmt::Display for FieldText<'_> {
             .collect()];
         for step in self.0 {
             let mut row = lead(step.id, step.changed_at, &step.operation, &step.context);
-            row.push(format!("{} → {}", value(step.old.as_ref()), value(step.new.as_ref())));
+            row.push(format!(
+                "{} → {}",
+                value(step.old.as_ref()),
+                value(step.new.as_ref())
+            ));
             rows.push(row);
         }
         table(&rows, f)

@@ -27,8 +27,8 @@ pub use blame::{blame, field_history, BlameLine, BlameText, FieldChange, FieldTe
 pub use error::ReadError;
 pub use event::{AuditEvent, EventWithContext};
 pub use event_context::EventContext;
-pub use installed::installed_spec;
 pub use filter::{EventFilter, EventPage, EventQuery, Page};
+pub use installed::installed_spec;
 pub use key::{KeyPart, RecordId, RecordKey};
 pub use materialize::Model;
 pub use time_travel::{as_of, as_of_in, as_of_json, table_as_of, table_as_of_in, table_as_of_json};
