@@ -85,9 +85,12 @@ pub mod __private {
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "cli"))]
 #[doc = include_str!("../../docs/getting-started.md")]
 struct GettingStartedDoctests;
 #[cfg(all(doctest, feature = "cli"))]
 #[doc = include_str!("../../docs/derive-and-migrations.md")]
 struct DeriveAndMigrationsDoctests;
+#[cfg(all(doctest, feature = "cli"))]
+#[doc = include_str!("../../docs/upgrading.md")]
+struct UpgradingDoctests;
