@@ -3,7 +3,6 @@
 //! These describe the tables [`core_schema_sql`](crate::core_schema_sql) creates with the
 //! default [`AuditConfig`](crate::AuditConfig). A log under another name is read with the
 //! helpers in [`history`](crate::history), which take the configuration.
-#![allow(missing_docs)] // the columns are documented in core_schema.sql
 
 /// SQL types of the audit log.
 pub mod sql_types {
@@ -19,18 +18,31 @@ diesel::table! {
 
     /// The events, partitioned by month of `changed_at`.
     auditlog (id, changed_at) {
+        /// Event id: a `bigint` identity, growing with time.
         id -> Int8,
+        /// When the writing transaction started (the partition key).
         changed_at -> Timestamptz,
+        /// `INSERT`, `UPDATE`, `DELETE` or `TRUNCATE`.
         operation -> AuditrumOperation,
+        /// Schema of the audited table.
         table_schema -> Text,
+        /// Name of the audited table.
         table_name -> Text,
+        /// The row's key as text (a composite key as a JSON array); NULL for TRUNCATE.
         record_id -> Nullable<Text>,
+        /// The key before an UPDATE that changed it; NULL otherwise.
         old_record_id -> Nullable<Text>,
+        /// UPDATE: `{"column": {"old": …, "new": …}}` for each tracked column that changed.
         diff -> Nullable<Jsonb>,
+        /// The tracked columns before: DELETE, and UPDATE in full storage mode.
         old_data -> Nullable<Jsonb>,
+        /// The tracked columns after: INSERT, and UPDATE in full storage mode.
         new_data -> Nullable<Jsonb>,
+        /// The spec's meta columns of the row.
         meta -> Nullable<Jsonb>,
+        /// The writing transaction's id.
         txid -> Int8,
+        /// The transaction's context row in `auditlog_context`, NULL without context.
         context_id -> Nullable<Int8>,
     }
 }
@@ -38,9 +50,13 @@ diesel::table! {
 diesel::table! {
     /// One context per transaction (and per distinct context within it).
     auditlog_context (id) {
+        /// Context id, referenced by the events' `context_id`.
         id -> Int8,
+        /// The transaction that stored it.
         txid -> Int8,
+        /// When it was stored.
         created_at -> Timestamptz,
+        /// The JSON object: `user_id`, `request_id`, `change_reason`, ….
         context -> Jsonb,
     }
 }
@@ -48,11 +64,17 @@ diesel::table! {
 diesel::table! {
     /// The specs installed on the database.
     auditlog_tracked (table_schema, table_name) {
+        /// Schema of the audited table.
         table_schema -> Text,
+        /// Name of the audited table.
         table_name -> Text,
+        /// The installed `TrackSpec`, as JSON.
         spec -> Jsonb,
+        /// SHA-256 of the spec's canonical JSON.
         fingerprint -> Text,
+        /// SHA-256 of the spec's trigger SQL.
         checksum -> Text,
+        /// When the spec was installed.
         installed_at -> Timestamptz,
     }
 }
