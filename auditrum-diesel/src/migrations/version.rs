@@ -10,13 +10,14 @@ pub(crate) fn of_folder(name: &str) -> String {
     name.split('_').next().unwrap_or_default().replace('-', "")
 }
 
-/// The timestamp of a folder named `YYYY-MM-DD-HHMMSS_…` or `YYYYMMDDHHMMSS_…`.
+/// The timestamp of a folder named `YYYY-MM-DD-HHMMSS_…`, `YYYYMMDDHHMMSS_…`, or
+/// `YYYY-MM-DD-HHMMSS-NNNN_…` (what `diesel migration generate` writes since diesel 2.3).
 pub(crate) fn parse(name: &str) -> Option<NaiveDateTime> {
     let version = of_folder(name);
-    if version.len() != 14 || !version.bytes().all(|b| b.is_ascii_digit()) {
+    if !matches!(version.len(), 14 | 18) || !version.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    NaiveDateTime::parse_from_str(&version, "%Y%m%d%H%M%S").ok()
+    NaiveDateTime::parse_from_str(&version[..14], "%Y%m%d%H%M%S").ok()
 }
 
 /// `count` versions from `now`, one second apart, all later than `latest`.
@@ -52,6 +53,10 @@ mod tests {
         );
         assert_eq!(parse("2024-01-02-030405_x"), Some(at("2024-01-02-030405")));
         assert_eq!(parse("20240102030405_x"), Some(at("2024-01-02-030405")));
+        assert_eq!(
+            parse("2026-11-28-013652-0000_create_users"),
+            Some(at("2026-11-28-013652"))
+        );
         assert_eq!(parse("00000000000000_diesel_initial_setup"), None);
         assert_eq!(parse("create_users"), None);
     }
