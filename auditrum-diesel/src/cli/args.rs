@@ -74,6 +74,9 @@ pub enum Command {
     ChainTip,
     /// Link every transaction that has ended since the last seal (run it from cron).
     SealChain,
+    /// Serve the audit viewer (web pages and /metrics); loopback only unless --token.
+    #[cfg(feature = "viewer")]
+    Serve(commands::serve::Serve),
     /// A row, or a whole table, as it was at an instant, rebuilt from the log (JSON).
     AsOf(commands::as_of::AsOf),
     /// Who changed a record, when and why: one line per event, or one field's timeline.

@@ -14,3 +14,8 @@ mod request_id;
 pub use client_ip::ClientIp;
 pub use layer::{AuditLayer, AuditService, REQUEST_ID_HEADER};
 pub use request_id::MAX_REQUEST_ID_LEN;
+#[cfg(feature = "viewer")]
+pub mod viewer;
+
+#[cfg(feature = "viewer")]
+pub use viewer::{router, Viewer};

@@ -11,6 +11,8 @@ mod init_schema;
 pub(crate) mod makemigrations;
 pub(crate) mod purge;
 mod seal_chain;
+#[cfg(feature = "viewer")]
+pub(crate) mod serve;
 pub(crate) mod status;
 pub(crate) mod sync;
 mod track;
@@ -37,6 +39,8 @@ pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::VerifyChain(args) => verify_chain::run(args, context),
         Command::ChainTip => chain_tip::run(context),
         Command::SealChain => seal_chain::run(context),
+        #[cfg(feature = "viewer")]
+        Command::Serve(args) => serve::run(args, context),
         Command::AsOf(args) => as_of::run(args, context),
         Command::Blame(args) => blame::run(args, context),
     }
