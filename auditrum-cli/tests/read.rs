@@ -198,3 +198,152 @@ fn blame_prints_aligned_text_and_complete_json() {
     let none = stdout(&run(&["blame", "accounts", "99"], &db));
     assert_eq!(none.trim(), "no events for accounts 99");
 }
+
+/// The id of the newest event.
+fn last_event(conn: &mut PgConnection) -> i64 {
+    common::count(conn, "SELECT max(id) FROM auditlog")
+}
+
+fn accounts(conn: &mut PgConnection) -> Vec<(i32, String, i32)> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        id: i32,
+        #[diesel(sql_type = Text)]
+        email: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        karma: i32,
+    }
+    diesel::sql_query("SELECT id, email, karma FROM accounts ORDER BY id")
+        .load::<Row>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.email, r.karma))
+        .collect()
+}
+
+#[test]
+fn revert_refuses_conflicts_dry_runs_and_writes_through_the_log() {
+    let (db, mut conn) = database();
+    write(
+        &mut conn,
+        json!({"user_id": "alice", "request_id": "r-1"}),
+        "INSERT INTO accounts VALUES (1, 'a@x', 1), (2, 'b@x', 2)",
+    );
+    write(
+        &mut conn,
+        json!({"user_id": "bob", "request_id": "r-2"}),
+        "UPDATE accounts SET email = 'bad@x' WHERE id = 1",
+    );
+    let bad = last_event(&mut conn);
+    write(
+        &mut conn,
+        json!({"user_id": "carol", "request_id": "r-3"}),
+        "UPDATE accounts SET email = 'c@x' WHERE id = 1",
+    );
+    let events = common::count(&mut conn, "SELECT count(*) FROM auditlog");
+
+    let refused = cli(&["revert", "--event", &bad.to_string()], Some(db.url()));
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let out = stdout(&refused);
+    assert!(out.contains("refused: 1 conflict(s)"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "public.accounts 1: #{} changed email after #{bad}",
+            bad + 1
+        )),
+        "{out}"
+    );
+    let dry = cli(
+        &["revert", "--event", &bad.to_string(), "--dry-run"],
+        Some(db.url()),
+    );
+    assert_eq!(
+        dry.status.code(),
+        Some(1),
+        "a dry run with conflicts is a problem found"
+    );
+    assert!(
+        stdout(&dry).contains("would write 1 row(s)"),
+        "{}",
+        stdout(&dry)
+    );
+    assert!(
+        stdout(&dry).contains(r#"UPDATE public.accounts 1 SET email = "a@x""#),
+        "{}",
+        stdout(&dry)
+    );
+    assert_eq!(
+        common::count(&mut conn, "SELECT count(*) FROM auditlog"),
+        events,
+        "nothing written"
+    );
+    assert_eq!(accounts(&mut conn)[0].1, "c@x");
+
+    // The request of carol reverts cleanly, as the admin, with a reason.
+    let done = run(
+        &[
+            "revert",
+            "--request-id",
+            "r-3",
+            "--user-id",
+            "admin",
+            "--reason",
+            "ticket 5",
+        ],
+        &db,
+    );
+    assert!(
+        stdout(&done).contains("wrote 1 row(s)"),
+        "{}",
+        stdout(&done)
+    );
+    assert_eq!(accounts(&mut conn)[0].1, "bad@x");
+    let context: Value = {
+        #[derive(QueryableByName)]
+        struct Ctx {
+            #[diesel(sql_type = diesel::sql_types::Jsonb)]
+            context: Value,
+        }
+        diesel::sql_query("SELECT c.context FROM auditlog e JOIN auditlog_context c ON c.id = e.context_id ORDER BY e.id DESC LIMIT 1")
+            .get_result::<Ctx>(&mut conn)
+            .unwrap()
+            .context
+    };
+    assert_eq!(
+        context,
+        json!({"user_id": "admin", "source": "revert", "change_reason": "ticket 5; revert of request r-3",
+        "change_reasons": ["ticket 5", "revert of request r-3"], "reverts": {"request_id": "r-3"}})
+    );
+
+    // Now bob's event has no conflict left... except the revert itself changed email: forced.
+    let forced = cli(
+        &[
+            "revert",
+            "--event",
+            &bad.to_string(),
+            "--force",
+            "--format",
+            "json",
+        ],
+        Some(db.url()),
+    );
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    let report: Value = serde_json::from_str(&stdout(&forced)).unwrap();
+    assert_eq!(report["steps"][0]["applied"], true);
+    assert_eq!(report["conflicts"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        accounts(&mut conn),
+        [(1, "a@x".into(), 1), (2, "b@x".into(), 2)]
+    );
+
+    let missing = cli(&["revert", "--event", "99999"], Some(db.url()));
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("no event #99999"),
+        "{}",
+        stderr(&missing)
+    );
+    let no_target = cli(&["revert"], Some(db.url()));
+    assert_eq!(no_target.status.code(), Some(2));
+}

@@ -6,4 +6,5 @@ mod events;
 mod explain;
 mod models;
 mod queries;
+mod revert;
 mod time_travel;

@@ -8,13 +8,14 @@ use auditrum_diesel::schema::auditlog;
 use auditrum_diesel::Operation;
 use auditrum_integration_tests::{count, exec};
 use chrono::{DateTime, Duration, Utc};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use crate::explain::{partition_indexes, plan};
 use crate::models::{database, User};
 
-fn write(conn: &mut PgConnection, ctx: AuditContext, sql: &str) {
-    conn.audited_transaction(ctx, |conn| diesel::sql_query(sql).execute(conn))
+pub fn write(conn: &mut PgConnection, ctx: AuditContext, sql: &str) {
+    conn.audited_transaction(ctx, |conn| conn.batch_execute(sql))
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 

@@ -81,6 +81,9 @@ pub enum Command {
     AsOf(commands::as_of::AsOf),
     /// Who changed a record, when and why: one line per event, or one field's timeline.
     Blame(commands::blame::Blame),
+    /// Undo an event, a transaction or a request through the audited path (exit 1 on
+    /// conflicts with later events).
+    Revert(commands::revert::Revert),
 }
 
 /// `--dry-run`.

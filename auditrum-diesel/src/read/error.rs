@@ -29,4 +29,20 @@ pub enum ReadError {
         /// The columns, comma-separated.
         columns: String,
     },
+    /// No event with this id.
+    #[error("no event #{0} in the audit log")]
+    NoSuchEvent(i64),
+    /// Nothing to revert: no event matches.
+    #[error("nothing to revert: no event of {0}")]
+    NothingToRevert(String),
+    /// Later events changed what a revert would undo; nothing was written.
+    #[error(
+        "refused: {} conflict(s) with later events (revert with `force` to overwrite them): {}",
+        .0.len(),
+        .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    Conflicts(Vec<super::Conflict>),
+    /// The revert cannot be done; the message says why. Nothing was written.
+    #[error("cannot revert: {0}")]
+    CannotRevert(String),
 }

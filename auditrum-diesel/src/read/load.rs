@@ -7,7 +7,8 @@ use super::AuditEvent;
 use crate::{AuditConfig, TrackSpec};
 
 /// The columns of [`AuditEvent`], from the log aliased `e`.
-const EVENT: &str = "e.id, e.changed_at, e.operation, e.table_schema, e.table_name, e.record_id, \
+pub(crate) const EVENT: &str =
+    "e.id, e.changed_at, e.operation, e.table_schema, e.table_name, e.record_id, \
                      e.old_record_id, e.diff, e.old_data, e.new_data, e.meta, e.txid, e.context_id";
 
 /// `SELECT <event> FROM <log> e WHERE <the table> AND <condition> ORDER BY <order>`.

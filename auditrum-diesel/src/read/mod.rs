@@ -10,6 +10,8 @@
 //!   and their JSON forms for tables without a model.
 //! - Blame: [`blame`] (who changed a record, when, why: one line per event) and
 //!   [`field_history`] (one field's value timeline), with aligned text forms.
+//! - [`revert`]: undo an event, a transaction or a request through the audited path,
+//!   refusing on conflicts with later events.
 
 mod blame;
 mod error;
@@ -21,6 +23,7 @@ mod key;
 mod load;
 mod materialize;
 mod replay;
+mod revert;
 mod time_travel;
 
 pub use blame::{blame, field_history, BlameLine, BlameText, FieldChange, FieldText};
@@ -31,4 +34,5 @@ pub use filter::{EventFilter, EventPage, EventQuery, Page};
 pub use installed::installed_spec;
 pub use key::{KeyPart, RecordId, RecordKey};
 pub use materialize::Model;
+pub use revert::{revert, Conflict, RevertOptions, RevertReport, RevertStep, RevertTarget};
 pub use time_travel::{as_of, as_of_in, as_of_json, table_as_of, table_as_of_in, table_as_of_json};

@@ -10,6 +10,7 @@ mod history;
 mod init_schema;
 pub(crate) mod makemigrations;
 pub(crate) mod purge;
+pub(crate) mod revert;
 mod seal_chain;
 #[cfg(feature = "viewer")]
 pub(crate) mod serve;
@@ -43,5 +44,6 @@ pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Serve(args) => serve::run(args, context),
         Command::AsOf(args) => as_of::run(args, context),
         Command::Blame(args) => blame::run(args, context),
+        Command::Revert(args) => revert::run(args, context),
     }
 }
