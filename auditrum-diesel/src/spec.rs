@@ -232,6 +232,27 @@ impl TrackSpec {
         &self.columns
     }
 
+    /// Sets the table name (keeping the schema).
+    pub fn table(mut self, table: impl Into<String>) -> Self {
+        self.table = table.into();
+        self
+    }
+
+    /// The table's columns as the spec knows them (empty when unknown).
+    pub fn known_columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// Whether the spec was read from the table (typed columns, as `introspect` gives) and
+    /// tracks every column but `exclude`: a column the table gains later is then expected to
+    /// be tracked too. A model's spec lists its fields, not the table's columns, so a column
+    /// the model does not map is not a surprise.
+    pub(crate) fn tracks_all_columns_of_the_table(&self) -> bool {
+        self.track_only.is_empty()
+            && !self.columns.is_empty()
+            && self.columns.iter().all(|c| c.sql_type.is_some())
+    }
+
     /// The column named `name`, with its type when known.
     pub(crate) fn column(&self, name: &str) -> Column {
         self.columns

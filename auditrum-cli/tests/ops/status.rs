@@ -93,3 +93,41 @@ fn rows_in_default_and_short_runway_are_problems() {
     );
     assert!(text.contains("no monthly partition"), "{text}");
 }
+
+#[test]
+fn a_dropped_tracked_column_and_an_unaudited_new_column_are_drift() {
+    let (db, mut conn) = audited_notes();
+    conn.batch_execute(
+        "ALTER TABLE notes DROP COLUMN body; ALTER TABLE notes ADD COLUMN title text",
+    )
+    .unwrap();
+    let out = cli(&["status"], Some(db.url()));
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("column body is in the spec but not in the table"),
+        "{text}"
+    );
+    assert!(
+        text.contains("column title was added after the spec was installed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_current_month_and_a_missing_default_are_problems() {
+    let (db, mut conn) = audited_notes();
+    conn.batch_execute(
+        "DROP TABLE auditlog_default;
+         DO $$ BEGIN EXECUTE format('DROP TABLE auditlog_p%s', to_char(now() AT TIME ZONE 'UTC', 'YYYYMM')); END $$;",
+    )
+    .unwrap();
+    let out = cli(&["status"], Some(db.url()));
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("DEFAULT partition is missing"), "{text}");
+    assert!(
+        text.contains("no partition holds the current month"),
+        "{text}"
+    );
+}

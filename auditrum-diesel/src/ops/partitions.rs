@@ -53,8 +53,7 @@ pub fn add(conn: &mut PgConnection, config: &AuditConfig, months: u32) -> Result
 pub fn list(conn: &mut PgConnection, config: &AuditConfig) -> Result<Vec<Partition>, Error> {
     let query = format!(
         "SELECT c.relname::text AS name, b.is_default, b.lower AS from, b.upper AS to,
-                CASE WHEN b.is_default THEN (SELECT count(*) FROM {default})
-                     WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::bigint END AS rows
+                CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::bigint END AS rows
          FROM pg_inherits i
          JOIN pg_class c ON c.oid = i.inhrelid
          CROSS JOIN LATERAL (
@@ -64,13 +63,24 @@ pub fn list(conn: &mut PgConnection, config: &AuditConfig) -> Result<Vec<Partiti
          ) b
          WHERE i.inhparent = to_regclass({table})
          ORDER BY b.is_default DESC, b.lower",
-        default = config.object("_default"),
         table = quote::literal(&config.qualified_table()),
     );
     // The bounds are printed in the session's time zone: read them in UTC.
-    let partitions = conn.transaction(|conn| {
+    let mut partitions = conn.transaction(|conn| {
         conn.batch_execute("SET LOCAL TimeZone = 'UTC'")?;
         diesel::sql_query(query).load::<Partition>(conn)
     })?;
+    // DEFAULT should be (nearly) empty: count it exactly.
+    if let Some(default) = partitions.iter_mut().find(|p| p.is_default) {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let name = quote::qualified(config.schema(), &default.name);
+        let count: Count =
+            diesel::sql_query(format!("SELECT count(*) AS n FROM {name}")).get_result(conn)?;
+        default.rows = Some(count.n);
+    }
     Ok(partitions)
 }

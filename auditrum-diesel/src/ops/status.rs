@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::chain::{self, ChainTip};
 use super::partitions::{self, Partition};
 use crate::sql::{self, quote, ExpectedTrigger};
-use crate::{AuditConfig, Error, TrackSpec};
+use crate::{introspect, AuditConfig, Error, TrackSpec};
 
 /// The health of an audit log. `problems` is empty when all is well.
 #[derive(Debug, Clone, Serialize)]
@@ -86,6 +86,7 @@ pub fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Status, Err
     let partitions_until = partitions.iter().filter_map(|p| p.to).max();
     let mut problems = Vec::new();
     let horizon = Utc::now() + Months::new(1);
+
     match partitions_until {
         Some(until) if until >= horizon => {}
         Some(until) => problems.push(format!(
@@ -95,13 +96,27 @@ pub fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Status, Err
             "the audit table has no monthly partition: run `auditrum-diesel add-partitions --months 3`".to_owned(),
         ),
     }
+    if !partitions.iter().any(|p| p.is_default) {
+        problems.push(
+            "the DEFAULT partition is missing: an event of a month without partition fails its write".to_owned(),
+        );
+    }
+    let now = Utc::now();
+    let this_month = partitions
+        .iter()
+        .any(|p| p.from.is_some_and(|from| from <= now) && p.to.is_some_and(|to| now < to));
+    if partitions_until.is_some() && !this_month {
+        problems.push(
+            "no partition holds the current month: its events go to DEFAULT; run `auditrum-diesel add-partitions`".to_owned(),
+        );
+    }
     if default_rows > 0 {
         problems.push(format!(
             "{default_rows} event(s) in the DEFAULT partition: `add-partitions` moves them into their month"
         ));
     }
     let tables = tables(conn, config)?;
-    let hash_chain = match chain::tip(conn, config) {
+    let hash_chain = match chain::head(conn, config) {
         Ok(tip) => Some(tip),
         Err(Error::Refused(_)) => None, // not enabled
         Err(e) => return Err(e),
@@ -166,6 +181,7 @@ fn drift(
             "the registry's checksum does not match the spec's trigger SQL (edited by hand, or installed by another version)".to_owned(),
         );
     }
+    problems.extend(column_drift(conn, &spec)?);
     for expected in sql::expected_triggers(&spec, config)? {
         if let Some(problem) = trigger_drift(conn, &spec, &expected)? {
             problems.push(problem);
@@ -216,4 +232,52 @@ fn trigger_drift(
         None
     };
     Ok(problem)
+}
+
+/// Columns the spec names that the table lost (every write then fails), and columns the
+/// table gained that a spec tracking "all but …" does not know (not audited).
+fn column_drift(conn: &mut PgConnection, spec: &TrackSpec) -> Result<Vec<String>, Error> {
+    let live = match introspect::complete(
+        conn,
+        TrackSpec::new("x")?
+            .schema(spec.table_schema())
+            .table(spec.table_name()),
+        false,
+    ) {
+        Ok(live) => live,
+        Err(Error::TableNotFound { .. }) => return Ok(Vec::new()), // reported by the triggers' check
+        Err(e) => return Err(e),
+    };
+    let live: Vec<String> = live
+        .known_columns()
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let mut problems = Vec::new();
+    let named = spec
+        .key_columns()
+        .iter()
+        .chain(spec.meta_columns())
+        .cloned()
+        .chain(spec.tracked_columns().into_iter().map(|c| c.name));
+    let mut reported = Vec::new();
+    for column in named {
+        if !live.contains(&column) && !reported.contains(&column) {
+            problems.push(format!(
+                "column {column} is in the spec but not in the table: every write to the table fails until the spec is re-installed"
+            ));
+            reported.push(column);
+        }
+    }
+    if spec.tracks_all_columns_of_the_table() {
+        for column in live
+            .iter()
+            .filter(|c| !spec.known_columns().iter().any(|k| &k.name == *c))
+        {
+            problems.push(format!(
+                "column {column} was added after the spec was installed and is not audited: re-install the spec (`track`, or `makemigrations`)"
+            ));
+        }
+    }
+    Ok(problems)
 }

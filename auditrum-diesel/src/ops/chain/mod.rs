@@ -18,7 +18,7 @@ mod tip;
 mod verify;
 
 pub use enable::{enable, enable_sql, seal};
-pub use tip::{tip, ChainTip};
+pub use tip::{head, tip, ChainTip};
 pub use verify::{verify, Break, ChainReport};
 
 use crate::AuditConfig;

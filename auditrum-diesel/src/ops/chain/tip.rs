@@ -26,8 +26,15 @@ pub struct ChainTip {
 /// Seals what has committed, then returns the tip; `Error::Refused` when the chain is not
 /// enabled.
 pub fn tip(conn: &mut PgConnection, config: &AuditConfig) -> Result<ChainTip, Error> {
-    let names = ChainNames::new(config);
     super::seal(conn, config)?;
+    head(conn, config)
+}
+
+/// The head as it stands, without sealing first (read-only); `Error::Refused` when the
+/// chain is not enabled.
+pub fn head(conn: &mut PgConnection, config: &AuditConfig) -> Result<ChainTip, Error> {
+    let names = ChainNames::new(config);
+    super::verify::require_enabled(conn, &names)?;
     Ok(diesel::sql_query(format!(
         "SELECT s.last_seq AS seq, s.last_hash AS link_hash, l.sealed_at
          FROM {state} s LEFT JOIN {chain} l ON l.seq = s.last_seq",
