@@ -2,43 +2,104 @@
 //!
 //! An audit log for Diesel + PostgreSQL: triggers record every INSERT, UPDATE, DELETE and
 //! TRUNCATE of the tables you audit into a monthly-partitioned audit table, with the context
-//! of the transaction that made them (who, why, from where).
+//! of the transaction that made them: who, when, why and from where.
 //!
-//! ## Without derive: the SQL from a spec
+//! This page is a tutorial in five steps; the guides in `docs/` go further.
+//!
+//! ## 1. Say what to audit
+//!
+//! Derive [`Audited`] on a Diesel model. It reads Diesel's own `table_name`, `primary_key`
+//! and `column_name`, so nothing is said twice:
 //!
 //! ```
-//! use auditrum_diesel::{core_schema_sql, install_sql, AuditConfig, TrackSpec};
+//! use auditrum_diesel::Audited;
+//! use diesel::prelude::*;
 //!
-//! let config = AuditConfig::default();
-//! // Once per database: the audit table, its partitions, context storage and registry.
-//! let schema = core_schema_sql(&config);
-//! // Per audited table: statement-level triggers recording changes to `email` and `name`.
-//! let spec = TrackSpec::new("users")?
-//!     .key(["id"])
-//!     .columns(["id", "email", "name", "password_hash"])
-//!     .exclude(["password_hash"]);
-//! let triggers = install_sql(&spec, &config)?;
-//! assert!(triggers.contains("FOR EACH STATEMENT"));
-//! # Ok::<(), auditrum_diesel::SpecError>(())
+//! diesel::table! {
+//!     users (id) {
+//!         id -> Int8,
+//!         email -> Text,
+//!         password_hash -> Text,
+//!     }
+//! }
+//!
+//! #[derive(Queryable, Selectable, Audited)]
+//! #[diesel(table_name = users)]
+//! #[audited(exclude(password_hash))] // or track_only(..), condition = "…", meta(..)
+//! pub struct User {
+//!     pub id: i64,
+//!     pub email: String,
+//!     pub password_hash: String,
+//! }
+//!
+//! let spec = User::track_spec();
+//! assert_eq!(spec.display_name(), "public.users");
+//! assert_eq!(spec.tracked_columns().len(), 2);
 //! ```
 //!
-//! Put both in a Diesel migration (`up.sql`), or apply them directly with
-//! [`apply::install_core_schema`] and [`apply::install`].
+//! A table without a model gets a [`TrackSpec`] of its own, registered with [`register!`]
+//! or applied directly ([`apply::install`], [`install_sql`]).
 //!
-//! ## Context
+//! ## 2. Install it with Diesel migrations
 //!
-//! The triggers read the transaction's context from the setting `auditrum.context`, a JSON
-//! object set with `SET LOCAL` inside the transaction:
+//! The [`migrations::Generator`] writes Diesel migration folders for every audited model
+//! your binary links: the core schema once ([`core_schema_sql`]: the audit table, its
+//! partitions, the context table, the registry) and statement-level triggers per table
+//! ([`install_sql`]). Run it from your crate with `auditrum_diesel::cli` (`makemigrations`, feature
+//! `cli`), then `diesel migration run`; [`migrations::assert_up_to_date`] in a test keeps
+//! them fresh.
 //!
-//! ```sql
-//! BEGIN;
-//! SET LOCAL auditrum.context = '{"user_id": "42", "change_reason": "support ticket 7"}';
-//! UPDATE users SET email = 'new@example.com' WHERE id = 1;
-//! COMMIT;
+//! ```
+//! use auditrum_diesel::migrations::Generator;
+//! use auditrum_diesel::registry::Registry;
+//! use auditrum_diesel::TrackSpec;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let registry = Registry::new().with(TrackSpec::new("users")?.track_only(["email"]));
+//! let written = Generator::new(dir.path(), registry).generate(chrono::Utc::now())?;
+//! assert_eq!(written.len(), 2); // …_auditrum_core, …_auditrum_track_users
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The context is stored once per transaction in `auditlog_context` and every event of the
-//! transaction points at it (`context_id`).
+//! ## 3. Write with context
+//!
+//! [`connection::AuditedConnection`] wraps a `PgConnection`: every transaction starts with
+//! `BEGIN; SET LOCAL auditrum.context = '…'` sent as one batch (no extra round trip), and a
+//! write outside a transaction is wrapped in one. Scopes say who, why and from where:
+//!
+//! ```no_run
+//! # use diesel::prelude::*;
+//! # diesel::table! { users (id) { id -> Int8, email -> Text } }
+//! use auditrum_diesel::connection::AuditedConnection;
+//! use auditrum_diesel::context::{with_change_reason, with_context, AuditContext};
+//!
+//! let mut conn = AuditedConnection::establish("postgres://localhost/app")?;
+//! with_context(AuditContext::new().user_id("alice").source("admin"), || {
+//!     with_change_reason("ticket #42", || {
+//!         diesel::update(users::table.find(1))
+//!             .set(users::email.eq("new@example.org"))
+//!             .execute(&mut conn)
+//!     })
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The context is stored once per transaction and every event points at it. Web apps use
+//! the axum layer (feature `axum`); any `PgConnection` can use
+//! [`connection::AuditedTransactionExt::audited_transaction`].
+//!
+//! ## 4. Read the log
+//!
+//! [`history::record_history`] lists a record's events; the [`read`] module has typed
+//! events ([`read::AuditEvent`]), composable query helpers, time travel and blame. The
+//! `auditrum-diesel` command answers the same questions from a shell (`history`, `blame`,
+//! `as-of`).
+//!
+//! ## 5. Operate it
+//!
+//! [`ops`] holds what an operator runs from cron and in audits: monthly partitions ahead,
+//! `status` (drift), `harden` (append-only roles), `purge` (retention) and the SHA-256 hash
+//! chain ([`ops::chain`]).
 #![warn(missing_docs)]
 
 pub mod apply;

@@ -36,7 +36,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! In an application, run it from a binary of your own crate ([`cli`](crate::cli),
+//! In an application, run it from a binary of your own crate (the `cli` module, feature `cli`,
 //! `makemigrations`), and keep a test that fails when someone changes a model but forgets
 //! to regenerate:
 //!
