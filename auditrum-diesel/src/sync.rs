@@ -81,6 +81,7 @@ pub enum SyncError {
 
 /// Brings the database's audit triggers in line with `registry`, in one transaction under
 /// an advisory lock; returns what it changed.
+#[tracing::instrument(name = "auditrum.sync", skip_all, err)]
 pub fn sync(
     conn: &mut PgConnection,
     registry: &Registry,

@@ -4,7 +4,9 @@
 mod browser;
 mod e2e;
 mod metrics;
+mod otel;
 mod pages;
+mod spans;
 
 use std::net::SocketAddr;
 

@@ -95,6 +95,10 @@ pub fn run(cli: args::Cli) -> Result<(), CliError> {
 /// Runs a parsed command line with the specs of `registry`.
 pub fn run_with_registry(cli: args::Cli, registry: Registry) -> Result<(), CliError> {
     let context = Context::new(cli.global, registry)?;
+    // The subcommand's name only: its arguments may hold secrets (`serve --token`).
+    let command = format!("{:?}", cli.command);
+    let name = command.split(['(', ' ']).next().unwrap_or_default();
+    let _span = tracing::info_span!("auditrum.cli", command = name).entered();
     commands::run(cli.command, &context)
 }
 

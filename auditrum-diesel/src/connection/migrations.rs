@@ -47,6 +47,7 @@ fn migration_context(migration: &dyn Migration<Pg>, direction: &str) -> AuditCon
 /// conn.run_pending_migrations(MIGRATIONS).unwrap();
 /// ```
 impl MigrationHarness<Pg> for AuditedConnection {
+    #[tracing::instrument(name = "auditrum.migration.run", skip_all, fields(migration = %migration.name()))]
     fn run_migration(
         &mut self,
         migration: &dyn Migration<Pg>,
@@ -71,6 +72,7 @@ impl MigrationHarness<Pg> for AuditedConnection {
         })
     }
 
+    #[tracing::instrument(name = "auditrum.migration.revert", skip_all, fields(migration = %migration.name()))]
     fn revert_migration(
         &mut self,
         migration: &dyn Migration<Pg>,

@@ -44,6 +44,7 @@ mod handle;
 mod scope;
 #[cfg(feature = "tokio")]
 mod task;
+mod trace;
 
 pub use audit_context::{keys, AuditContext, REASON_SEPARATOR};
 /// Attribute form of [`with_change_reason()`]: the whole function runs with the reason.

@@ -29,11 +29,16 @@ pub(crate) fn next_id() -> u64 {
 impl Frame {
     /// A frame for `context` inside `parent`.
     pub(crate) fn inside(parent: Option<&Frame>, context: &AuditContext) -> Frame {
+        // The current OpenTelemetry span, beneath the scope's own keys.
+        let context = match super::trace::current_span() {
+            Some(span) => span.merge(context),
+            None => context.clone(),
+        };
         Frame {
             id: next_id(),
             context: match parent {
-                Some(parent) => parent.context.merge(context),
-                None => context.clone(),
+                Some(parent) => parent.context.merge(&context),
+                None => context,
             },
             handle: parent.and_then(|parent| parent.handle.clone()),
         }
@@ -41,9 +46,13 @@ impl Frame {
 
     /// A frame whose changeable base is `handle`, inside `parent`.
     pub(crate) fn with_handle(parent: Option<&Frame>, handle: ContextHandle) -> Frame {
+        let context = parent.map(|p| p.context.clone()).unwrap_or_default();
         Frame {
             id: next_id(),
-            context: parent.map(|p| p.context.clone()).unwrap_or_default(),
+            context: match super::trace::current_span() {
+                Some(span) => context.merge(&span),
+                None => context,
+            },
             handle: Some(handle),
         }
     }

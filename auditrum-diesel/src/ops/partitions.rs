@@ -33,6 +33,7 @@ pub struct Partition {
 /// Creates monthly partitions (UTC bounds) from the current month through `months` months
 /// ahead; returns how many were created. Idempotent; concurrent runs wait on an advisory
 /// lock; rows of a new month already in DEFAULT are moved into it in the same transaction.
+#[tracing::instrument(name = "auditrum.partitions.add", skip(conn, config), fields(audit_table = %config.qualified_table()), err)]
 pub fn add(conn: &mut PgConnection, config: &AuditConfig, months: u32) -> Result<i32, Error> {
     #[derive(QueryableByName)]
     struct Created {

@@ -74,6 +74,17 @@ pub struct ChainCut {
 /// cutoff. Older events in later links, and events not sealed yet, are kept, so the kept
 /// chain stays whole; the report names the new anchor (the first kept link and the hash it
 /// points at).
+#[tracing::instrument(
+    name = "auditrum.purge",
+    skip_all,
+    fields(
+        audit_table = %config.qualified_table(),
+        older_than = options.older_than,
+        drop_partitions = options.drop_partitions,
+        dry_run = options.dry_run
+    ),
+    err
+)]
 pub fn purge(
     conn: &mut PgConnection,
     config: &AuditConfig,

@@ -38,6 +38,7 @@ pub fn enable(conn: &mut PgConnection, config: &AuditConfig) -> Result<(), Error
 /// Seals every transaction committed since the last call: one link each, in
 /// transaction-id order. Returns how many links it made. Run it often (cron, a timer in
 /// the app): events are tamper-evident from their sealing on. `verify` and `tip` seal first.
+#[tracing::instrument(name = "auditrum.chain.seal", skip_all, fields(audit_table = %config.qualified_table()), err)]
 pub fn seal(conn: &mut PgConnection, config: &AuditConfig) -> Result<i32, Error> {
     #[derive(diesel::QueryableByName)]
     struct Sealed {

@@ -102,6 +102,7 @@ struct Recomputed {
 
 /// Seals what has committed, then verifies the chain of `config`'s audit log, server-side and
 /// client-side; `expected_tip` (saved earlier with `chain-tip`) also catches a deleted tail.
+#[tracing::instrument(name = "auditrum.chain.verify", skip_all, fields(audit_table = %config.qualified_table()), err)]
 pub fn verify(
     conn: &mut PgConnection,
     config: &AuditConfig,
