@@ -347,3 +347,43 @@ fn revert_refuses_conflicts_dry_runs_and_writes_through_the_log() {
     let no_target = cli(&["revert"], Some(db.url()));
     assert_eq!(no_target.status.code(), Some(2));
 }
+
+#[test]
+fn verify_history_exits_1_on_an_update_made_with_the_triggers_off() {
+    let (db, mut conn) = database();
+    write(
+        &mut conn,
+        json!({"user_id": "alice"}),
+        "INSERT INTO accounts VALUES (1, 'a@x', 1), (2, 'b@x', 2)",
+    );
+    write(
+        &mut conn,
+        json!({"user_id": "bob"}),
+        "UPDATE accounts SET karma = 5 WHERE id = 2",
+    );
+    let clean = run(&["verify-history"], &db);
+    assert_eq!(
+        stdout(&clean).trim(),
+        "public.accounts: 2 record(s), 3 event(s) checked"
+    );
+
+    conn.batch_execute(
+        "ALTER TABLE accounts DISABLE TRIGGER USER;
+         UPDATE accounts SET email = 'bypass@x' WHERE id = 1;
+         ALTER TABLE accounts ENABLE TRIGGER USER;",
+    )
+    .unwrap();
+    let found = cli(&["verify-history", "--table", "accounts"], Some(db.url()));
+    assert_eq!(found.status.code(), Some(1), "{}", stderr(&found));
+    assert!(
+        stdout(&found).contains(r#"public.accounts 1: the live row differs from the log: changed with the triggers off: email expected "a@x" found "bypass@x""#),
+        "{}",
+        stdout(&found)
+    );
+    assert!(stderr(&found).contains("1 sign(s) of writes the triggers did not see"));
+    let json = cli(&["verify-history", "--format", "json"], Some(db.url()));
+    assert_eq!(json.status.code(), Some(1));
+    let report: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(report["findings"][0]["column"], "email");
+    assert_eq!(report["findings"][0]["found"], "bypass@x");
+}

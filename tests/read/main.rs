@@ -8,3 +8,4 @@ mod models;
 mod queries;
 mod revert;
 mod time_travel;
+mod verify;

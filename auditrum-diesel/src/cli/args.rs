@@ -84,6 +84,9 @@ pub enum Command {
     /// Undo an event, a transaction or a request through the audited path (exit 1 on
     /// conflicts with later events).
     Revert(commands::revert::Revert),
+    /// Check each record's events chain and end in its live row; exit 1 on changes made
+    /// while the triggers were off.
+    VerifyHistory(commands::verify_history::VerifyHistory),
 }
 
 /// `--dry-run`.

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Text};
 
+use super::replay;
 use super::AuditEvent;
 use crate::{AuditConfig, TrackSpec};
 
@@ -109,4 +110,73 @@ pub(crate) fn moved_keys(
         .into_iter()
         .map(|k| k.key)
         .collect())
+}
+
+/// What [`each_lineage_batch`] hands a batch of lineages to.
+pub(crate) type LineageBatch<'f, E> =
+    dyn FnMut(&mut PgConnection, &[Vec<&AuditEvent>]) -> Result<(), E> + 'f;
+
+/// How many events a table stream fetches at a time.
+const BATCH: usize = 1000;
+
+/// Hands `f` every lineage of `spec`'s table (a row's events in id order, across key
+/// changes, with the table's TRUNCATEs merged in), a batch at a time: first the rows whose
+/// key changed at some point (followed together, in memory), then every other row, its
+/// events read through a cursor ordered by key, [`BATCH`] at a time, so memory does not
+/// grow with the table. Run it inside a transaction (the cursor needs one).
+pub(crate) fn each_lineage_batch<E: From<diesel::result::Error>>(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    spec: &TrackSpec,
+    f: &mut LineageBatch<'_, E>,
+) -> Result<(), E> {
+    let truncates = truncates(conn, config, spec)?;
+    let moved = moved_keys(conn, config, spec)?;
+    if !moved.is_empty() {
+        let events = events_of_keys(conn, config, spec, &moved)?;
+        let merged = replay::with_truncates(&events, &truncates);
+        for chunk in replay::lineages(&merged).chunks(BATCH) {
+            f(conn, chunk)?;
+        }
+    }
+    diesel::sql_query(format!(
+        "DECLARE auditrum_lineages NO SCROLL CURSOR FOR {}",
+        events_sql(
+            config,
+            "e.record_id IS NOT NULL AND NOT (e.record_id = ANY($3))",
+            "e.record_id, e.id"
+        )
+    ))
+    .bind::<Text, _>(spec.table_name())
+    .bind::<Text, _>(spec.table_schema())
+    .bind::<Array<Text>, _>(&moved)
+    .execute(conn)?;
+    let fetch = format!("FETCH FORWARD {BATCH} FROM auditrum_lineages");
+    let mut pending: Vec<AuditEvent> = Vec::new();
+    loop {
+        let batch: Vec<AuditEvent> = diesel::sql_query(&fetch).load(conn)?;
+        let done = batch.len() < BATCH;
+        pending.extend(batch);
+        // The last key may go on in the next batch: keep it back unless this was the end.
+        let cut = match (done, pending.last()) {
+            (true, _) | (_, None) => pending.len(),
+            (false, Some(last)) => pending
+                .iter()
+                .rposition(|e| e.record_id != last.record_id)
+                .map_or(0, |i| i + 1),
+        };
+        let rest = pending.split_off(cut);
+        let lineages: Vec<Vec<&AuditEvent>> = pending
+            .chunk_by(|a, b| a.record_id == b.record_id)
+            .map(|events| replay::with_truncates(events, &truncates))
+            .collect();
+        f(conn, &lineages)?;
+        drop(lineages);
+        pending = rest;
+        if done {
+            break;
+        }
+    }
+    diesel::sql_query("CLOSE auditrum_lineages").execute(conn)?;
+    Ok(())
 }

@@ -12,6 +12,8 @@
 //!   [`field_history`] (one field's value timeline), with aligned text forms.
 //! - [`revert`]: undo an event, a transaction or a request through the audited path,
 //!   refusing on conflicts with later events.
+//! - [`verify_history`]: bypass detection — events that do not chain, live rows that
+//!   differ from the log.
 
 mod blame;
 mod error;
@@ -25,6 +27,7 @@ mod materialize;
 mod replay;
 mod revert;
 mod time_travel;
+mod verify;
 
 pub use blame::{blame, field_history, BlameLine, BlameText, FieldChange, FieldText};
 pub use error::ReadError;
@@ -36,3 +39,4 @@ pub use key::{KeyPart, RecordId, RecordKey};
 pub use materialize::Model;
 pub use revert::{revert, Conflict, RevertOptions, RevertReport, RevertStep, RevertTarget};
 pub use time_travel::{as_of, as_of_in, as_of_json, table_as_of, table_as_of_in, table_as_of_json};
+pub use verify::{verify_history, Finding, HistoryReport, TableCheck, VerifyOptions};

@@ -18,13 +18,13 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Jsonb, Text};
+use diesel::sql_types::Jsonb;
 use serde_json::{json, Map, Value};
 
 use super::load;
 use super::materialize::{self, key_object, Json, Model, Models, Rows};
 use super::replay::{self, Snapshot};
-use super::{AuditEvent, ReadError, RecordKey};
+use super::{ReadError, RecordKey};
 use crate::sql::quote;
 use crate::{AuditConfig, TrackSpec};
 
@@ -236,9 +236,6 @@ impl<E> From<ReadError> for Stop<E> {
     }
 }
 
-/// How many events a table stream fetches at a time.
-const BATCH: usize = 1000;
-
 /// Every row of `M`'s table as it was at `at` (default audit log), handed to `each` one
 /// by one, in no particular order; returns how many.
 ///
@@ -343,62 +340,13 @@ where
             }
             Ok(())
         };
-        let truncates = load::truncates(conn, config, spec)?;
-        // Rows whose key changed: rebuilt together, following each across its keys.
-        let moved = load::moved_keys(conn, config, spec)?;
-        if !moved.is_empty() {
-            let events = load::events_of_keys(conn, config, spec, &moved)?;
-            let merged = replay::with_truncates(&events, &truncates);
-            let snapshots: Vec<Snapshot> = replay::lineages(&merged)
+        load::each_lineage_batch(conn, config, spec, &mut |conn, lineages| {
+            let snapshots: Vec<Snapshot> = lineages
                 .iter()
                 .filter_map(|lineage| replay::state_at(lineage, spec.key_columns(), at))
                 .collect();
-            for chunk in snapshots.chunks(BATCH) {
-                emit(conn, chunk.to_vec())?;
-            }
-        }
-        // Every other row: its events, a key at a time, through a cursor.
-        diesel::sql_query(format!(
-            "DECLARE auditrum_as_of NO SCROLL CURSOR FOR {}",
-            load::events_sql(
-                config,
-                "e.record_id IS NOT NULL AND NOT (e.record_id = ANY($3))",
-                "e.record_id, e.id"
-            )
-        ))
-        .bind::<Text, _>(spec.table_name())
-        .bind::<Text, _>(spec.table_schema())
-        .bind::<Array<Text>, _>(&moved)
-        .execute(conn)?;
-        let fetch = format!("FETCH FORWARD {BATCH} FROM auditrum_as_of");
-        let mut pending: Vec<AuditEvent> = Vec::new();
-        loop {
-            let batch: Vec<AuditEvent> = diesel::sql_query(&fetch).load(conn)?;
-            let done = batch.len() < BATCH;
-            pending.extend(batch);
-            // The last key may go on in the next batch: keep it back unless this was the end.
-            let cut = match (done, pending.last()) {
-                (true, _) | (_, None) => pending.len(),
-                (false, Some(last)) => pending
-                    .iter()
-                    .rposition(|e| e.record_id != last.record_id)
-                    .map_or(0, |i| i + 1),
-            };
-            let rest = pending.split_off(cut);
-            let snapshots: Vec<Snapshot> = pending
-                .chunk_by(|a, b| a.record_id == b.record_id)
-                .filter_map(|events| {
-                    let merged = replay::with_truncates(events, &truncates);
-                    replay::state_at(&merged, spec.key_columns(), at)
-                })
-                .collect();
-            emit(conn, snapshots)?;
-            pending = rest;
-            if done {
-                break;
-            }
-        }
-        diesel::sql_query("CLOSE auditrum_as_of").execute(conn)?;
+            emit(conn, snapshots)
+        })?;
         // Rows the log never saw.
         for row in R::live_without_events(conn, config, spec)? {
             each(row?).map_err(Stop::Caller)?;

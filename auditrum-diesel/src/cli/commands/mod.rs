@@ -19,6 +19,7 @@ pub(crate) mod sync;
 mod track;
 mod untrack;
 pub(crate) mod verify_chain;
+pub(crate) mod verify_history;
 
 use crate::cli::args::Command;
 use crate::cli::{CliError, Context};
@@ -45,5 +46,6 @@ pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::AsOf(args) => as_of::run(args, context),
         Command::Blame(args) => blame::run(args, context),
         Command::Revert(args) => revert::run(args, context),
+        Command::VerifyHistory(args) => verify_history::run(args, context),
     }
 }
