@@ -47,13 +47,20 @@ pub struct Options {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also write the results (text format) into this markdown file, between the lines
+    /// `<!-- results:begin -->` and `<!-- results:end -->` (docs/performance.md).
+    #[arg(long, value_name = "FILE")]
+    pub write_doc: Option<std::path::PathBuf>,
+    /// Do not run: render the results of an earlier `--format json` run from this file.
+    #[arg(long, value_name = "FILE")]
+    pub from_json: Option<std::path::PathBuf>,
     /// Progress lines on stderr.
     #[arg(long, short)]
     pub verbose: bool,
 }
 
 /// Part of the benchmark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Stage {
     /// One UPDATE, one INSERT and one DELETE of N rows.
@@ -65,7 +72,7 @@ pub enum Stage {
 }
 
 /// A boolean setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnOff {
     /// `on`.

@@ -79,7 +79,7 @@ pub fn peak_memory_kib() -> Option<u64> {
 }
 
 /// The server and the machine.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Machine {
     /// `SELECT version()`.
     pub postgres: String,

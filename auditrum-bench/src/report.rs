@@ -8,7 +8,7 @@ use crate::run::RunsView;
 use crate::workload::{Variant, Workload};
 
 /// One variant of one workload (at one log size, in the chain stage).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Row {
     /// The stage.
     pub stage: Stage,
@@ -22,7 +22,7 @@ pub struct Row {
     /// start of the measurement.
     pub log_events: Option<(u64, i64)>,
     /// Seconds per statement (bulk) or transactions per second (throughput, chain).
-    pub unit: &'static str,
+    pub unit: String,
     /// Every run, in order.
     pub runs: Vec<f64>,
     /// Their median.
@@ -66,7 +66,7 @@ impl Row {
             variant: variant.label(),
             variant_kind: variant,
             log_events,
-            unit: if stage == Stage::Bulk { "s" } else { "tps" },
+            unit: if stage == Stage::Bulk { "s" } else { "tps" }.into(),
             median: measure::median(&runs.values),
             runs: runs.values.clone(),
             vs_unaudited: if variant == Variant::Unaudited {
@@ -86,7 +86,7 @@ impl Row {
 }
 
 /// A target of design.md / issue 7, with the measured figure.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     /// What is compared.
     pub name: String,
@@ -99,7 +99,7 @@ pub struct Target {
 }
 
 /// The options that shaped the run.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunOptions {
     /// `--rows`.
     pub rows: u64,
@@ -120,7 +120,7 @@ pub struct RunOptions {
 }
 
 /// Everything measured.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     /// Server and machine.
     pub machine: Machine,
@@ -308,6 +308,49 @@ impl Report {
             met: (!figures.is_empty()).then_some(all_below),
         });
         targets
+    }
+
+    /// Reads a report written by [`to_json`](Self::to_json).
+    pub fn from_json(json: &str) -> Result<Report, String> {
+        serde_json::from_str(json).map_err(|e| format!("not a report of auditrum-bench: {e}"))
+    }
+
+    /// Replaces the lines between `<!-- results:begin -->` and `<!-- results:end -->` of
+    /// `document` with the text report (for a run with `--synchronous-commit off`:
+    /// between `<!-- results-sync-off:begin -->` and `<!-- results-sync-off:end -->`).
+    pub fn into_document(&self, document: &str) -> Result<String, String> {
+        let section = match self.options.synchronous_commit {
+            Some(crate::args::OnOff::Off) => "results-sync-off",
+            _ => "results",
+        };
+        let (begin_marker, end_marker) = (
+            format!("<!-- {section}:begin -->"),
+            format!("<!-- {section}:end -->"),
+        );
+        let (begin_line, end_line) = (begin_marker.as_str(), end_marker.as_str());
+        // Markers count only on a line of their own.
+        let find = |marker: &str| {
+            let mut offset = 0;
+            document.split_inclusive('\n').find_map(|line| {
+                let start = offset;
+                offset += line.len();
+                (line.trim_end() == marker).then_some(start)
+            })
+        };
+        let (Some(begin), Some(end)) = (find(begin_line), find(end_line)) else {
+            return Err(format!(
+                "the document has no `{begin_line}` … `{end_line}` lines"
+            ));
+        };
+        if end < begin {
+            return Err(format!("`{end_line}` comes before `{begin_line}`"));
+        }
+        Ok(format!(
+            "{}{begin_line}\n\n{}\n{}",
+            &document[..begin],
+            self.to_text(),
+            &document[end..]
+        ))
     }
 
     /// JSON.

@@ -16,7 +16,7 @@ use crate::error::BenchError;
 pub const CONTEXT_SETTING: &str = "auditrum.context";
 
 /// What is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Workload {
     /// One UPDATE of all N rows (five columns changed).
@@ -59,7 +59,7 @@ impl Workload {
 }
 
 /// One way of writing (or not writing) the audit data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Variant {
     /// The table without triggers.
