@@ -155,3 +155,6 @@ struct DeriveAndMigrationsDoctests;
 #[cfg(all(doctest, feature = "cli"))]
 #[doc = include_str!("../../docs/upgrading.md")]
 struct UpgradingDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/reading.md")]
+struct ReadingDoctests;

@@ -144,7 +144,18 @@ pub struct RevertReport {
     pub txid: Option<i64>,
 }
 
-/// Reverts `target` in the audit log `config` names; see the [module docs](self).
+/// Reverts `target` in the audit log `config` names.
+///
+/// Each event is undone by the opposite write, newest first: an INSERT by a DELETE, a
+/// DELETE by re-inserting the row it stored (untracked columns get their defaults), an
+/// UPDATE by setting the columns it changed (and its key, when it changed it) back. A later
+/// event outside the revert that touched the same row and columns is a [`Conflict`]: the
+/// revert then writes nothing and returns [`ReadError::Conflicts`], unless
+/// [`force`](RevertOptions::force). The writes run in one transaction through
+/// [`audited_transaction`](crate::connection::AuditedTransactionExt::audited_transaction)
+/// with `source = "revert"`, the change reason `revert of <target>` and `reverts`
+/// (`{"event": 12}`, `{"transaction": 4711}`, `{"request_id": "r-1"}`), merged over the
+/// context in force; so the revert is itself audited. A dry run plans and checks only.
 ///
 /// ```no_run
 /// use auditrum_diesel::read::{revert, ReadError, RevertOptions, RevertTarget};

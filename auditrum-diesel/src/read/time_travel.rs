@@ -31,6 +31,13 @@ use crate::{AuditConfig, TrackSpec};
 /// `M` as it was at `at` in the default audit log, or `None` when the row did not exist
 /// then.
 ///
+/// The row is rebuilt from its INSERT and the changes after it: `None` before the insert
+/// and after the delete (a row deleted and re-created is the new row from its re-insertion
+/// on), key changes followed. Columns the log does not track come from the live row while
+/// the row exists; for a row deleted since, this fails with [`ReadError::UnknownColumns`]
+/// when the model has such columns. `at` is compared with each event's transaction start
+/// (`changed_at`). The rules in full: `docs/reading.md`.
+///
 /// ```no_run
 /// use auditrum_diesel::read::as_of;
 /// use auditrum_diesel::Audited;

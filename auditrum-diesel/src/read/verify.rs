@@ -93,8 +93,13 @@ pub struct VerifyOptions {
     pub allow_unlogged: bool,
 }
 
-/// Checks the history of every tracked table (or one): see the [module docs](self).
-/// Memory stays flat: events are read a batch at a time, by key.
+/// Checks the history of every tracked table (or one) for writes the triggers did not see.
+///
+/// For each record the events must chain — every value an UPDATE or DELETE says a column
+/// had before is the value the previous event left — and end in the live row: alive with
+/// the same tracked values, or gone. Live rows without any event are reported unless
+/// [`allow_unlogged`](VerifyOptions::allow_unlogged). Tables with a `condition` are
+/// skipped. Memory stays flat: events are read a batch at a time, by key.
 pub fn verify_history(
     conn: &mut PgConnection,
     config: &AuditConfig,
