@@ -387,3 +387,69 @@ fn verify_history_exits_1_on_an_update_made_with_the_triggers_off() {
     assert_eq!(report["findings"][0]["column"], "email");
     assert_eq!(report["findings"][0]["found"], "bypass@x");
 }
+
+/// Runs `auditrum-diesel ARGS` with stdout to a file, sampling the process's peak resident
+/// memory (`VmHWM`, a high-water mark) until it exits; returns it in kB and stdout's lines.
+fn peak_memory_kb(args: &[&str], db: &TestDatabase) -> (u64, usize) {
+    let out = tempfile_path();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_auditrum-diesel"))
+        .args(args)
+        .env("DATABASE_URL", db.url())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status) {
+            if let Some(kb) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            {
+                peak = peak.max(kb);
+            }
+        }
+        if let Some(exit) = child.try_wait().unwrap() {
+            assert!(exit.success());
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let lines = std::fs::read_to_string(&out).unwrap().lines().count();
+    std::fs::remove_file(&out).unwrap();
+    (peak, lines)
+}
+
+fn tempfile_path() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("auditrum-as-of-{}-{n}.jsonl", std::process::id()))
+}
+
+/// `as-of` of a whole table streams: ten times the rows, about the same peak memory.
+#[test]
+fn as_of_a_whole_table_keeps_memory_flat() {
+    let (db, mut conn) = database();
+    conn.batch_execute(
+        "INSERT INTO accounts SELECT g, 'user' || g || '@example.com', g FROM generate_series(1, 20000) g;
+         UPDATE accounts SET karma = karma + 1 WHERE id % 2 = 0;",
+    )
+    .unwrap();
+    let now = instant(&mut conn);
+    let (small, rows) = peak_memory_kb(&["as-of", "accounts", &now, "--format", "jsonl"], &db);
+    assert_eq!(rows, 20_000);
+    conn.batch_execute(
+        "INSERT INTO accounts SELECT g, 'user' || g || '@example.com', g FROM generate_series(20001, 200000) g;
+         UPDATE accounts SET karma = karma + 1 WHERE id % 2 = 0 AND id > 20000;",
+    )
+    .unwrap();
+    let now = instant(&mut conn);
+    let (large, rows) = peak_memory_kb(&["as-of", "accounts", &now, "--format", "jsonl"], &db);
+    assert_eq!(rows, 200_000);
+    eprintln!("peak memory: {small} kB for 20,000 rows, {large} kB for 200,000 rows");
+    assert!(
+        large < small + 4_096,
+        "memory grew with the table: {small} kB for 20,000 rows, {large} kB for 200,000"
+    );
+}
