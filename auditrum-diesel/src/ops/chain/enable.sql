@@ -46,8 +46,12 @@ ON CONFLICT (singleton) DO NOTHING;
 -- at the previous run) every transaction had ended and is sealed, so each run looks only at
 -- the events of transactions at or above it (through the txid index). One sealer at a time
 -- (the head's row lock).
+-- Plans are made for each run's horizon (plan_cache_mode): a generic plan cannot see that
+-- the txid range is small and may read the whole log.
 CREATE OR REPLACE FUNCTION {{seal_function}}() RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
 AS $auditrum$
 DECLARE
     horizon bigint := pg_snapshot_xmin(pg_current_snapshot())::text::bigint;
