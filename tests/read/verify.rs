@@ -3,9 +3,12 @@
 use auditrum_diesel::read::{verify_history, VerifyOptions};
 use auditrum_diesel::{AuditConfig, TrackSpec};
 use auditrum_integration_tests::{exec, track};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::models::database;
+
+/// A finding's key, column, expected and found value.
+type Seen = (String, Option<String>, Option<Value>, Option<Value>);
 
 fn options(table: Option<&str>) -> VerifyOptions {
     VerifyOptions {
@@ -59,12 +62,7 @@ fn writes_with_the_triggers_off_are_found() {
     );
     let report =
         verify_history(&mut conn, &AuditConfig::default(), &options(Some("users"))).unwrap();
-    let found: Vec<(
-        String,
-        Option<String>,
-        Option<serde_json::Value>,
-        Option<serde_json::Value>,
-    )> = report
+    let found: Vec<Seen> = report
         .findings
         .iter()
         .map(|f| {
