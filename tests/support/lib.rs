@@ -3,7 +3,7 @@
 #![warn(missing_docs)]
 
 use auditrum_diesel::schema::{auditlog, auditlog_context};
-use auditrum_diesel::{apply, AuditConfig, Operation, TrackSpec};
+use auditrum_diesel::{apply, AuditConfig, TrackSpec};
 use auditrum_testdb::TestDatabase;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -29,35 +29,8 @@ pub fn track(conn: &mut PgConnection, spec: &TrackSpec) {
     apply::install(conn, spec, &AuditConfig::default()).expect("spec installs");
 }
 
-/// An event as the tests read it back.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = auditlog)]
-pub struct Event {
-    /// Event id.
-    pub id: i64,
-    /// Operation.
-    pub operation: Operation,
-    /// Schema of the audited table.
-    pub table_schema: String,
-    /// Name of the audited table.
-    pub table_name: String,
-    /// Record key.
-    pub record_id: Option<String>,
-    /// Key before a key change.
-    pub old_record_id: Option<String>,
-    /// Paired diff.
-    pub diff: Option<Value>,
-    /// Row before.
-    pub old_data: Option<Value>,
-    /// Row after.
-    pub new_data: Option<Value>,
-    /// Meta columns.
-    pub meta: Option<Value>,
-    /// Transaction id.
-    pub txid: i64,
-    /// Context row.
-    pub context_id: Option<i64>,
-}
+/// An event as the tests read it back: the library's own typed event.
+pub use auditrum_diesel::read::AuditEvent as Event;
 
 /// Every event of the log, in id order.
 pub fn events(conn: &mut PgConnection) -> Vec<Event> {
