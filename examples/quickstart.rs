@@ -5,7 +5,7 @@
 //!    other migration (`diesel migration run`);
 //! 3. writes go through `AuditedConnection`, with the context (who, why, from where) set by
 //!    scopes;
-//! 4. the log answers who changed the row, when, why and from where.
+//! 4. the log answers who changed the row, when, why and from where (a blame of the row).
 //!
 //! ```sh
 //! cargo run --example quickstart
@@ -17,8 +17,8 @@
 
 use auditrum_diesel::connection::AuditedConnection;
 use auditrum_diesel::context::{with_change_reason, with_context, AuditContext};
-use auditrum_diesel::history::record_history;
 use auditrum_diesel::migrations::Generator;
+use auditrum_diesel::read::{blame, field_history, BlameText, FieldText};
 use auditrum_diesel::registry::Registry;
 use auditrum_diesel::{AuditConfig, Audited};
 use diesel::connection::SimpleConnection;
@@ -105,11 +105,16 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .set(users::name.eq(None::<String>))
         .execute(&mut conn)?;
 
-    // Who changed user 1, when, why and from where.
-    println!("history of users 1:\n");
+    // Who changed user 1, when, why and from where: a git-style blame of the row, then the
+    // timeline of one field (also `auditrum-diesel blame users 1 [email]`).
     let config = AuditConfig::default();
-    for event in record_history(conn.inner_mut(), &config, "public", "users", "1")? {
-        print!("{event}");
-    }
+    println!("blame users 1:\n");
+    print!(
+        "{}",
+        BlameText(&blame(conn.inner_mut(), &config, "users", "1", None)?)
+    );
+    println!("\nblame users 1 email:\n");
+    let email = field_history(conn.inner_mut(), &config, "users", "1", "email", None)?;
+    print!("{}", FieldText(&email));
     Ok(())
 }
