@@ -131,3 +131,19 @@ fn a_missing_current_month_and_a_missing_default_are_problems() {
         "{text}"
     );
 }
+
+#[test]
+fn a_renamed_table_is_reported_once_with_what_to_do() {
+    let (db, mut conn) = audited_notes();
+    conn.batch_execute("ALTER TABLE notes RENAME TO memos")
+        .unwrap();
+    let out = cli(&["status", "--format", "json"], Some(db.url()));
+    assert_eq!(out.status.code(), Some(1));
+    let status: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let problems = status["tables"][0]["problems"].as_array().unwrap().clone();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].as_str().unwrap().contains("renamed"),
+        "{problems:?}"
+    );
+}

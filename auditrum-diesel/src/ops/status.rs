@@ -183,8 +183,9 @@ fn drift(
     }
     problems.extend(column_drift(conn, &spec)?);
     for expected in sql::expected_triggers(&spec, config)? {
-        if let Some(problem) = trigger_drift(conn, &spec, &expected)? {
-            problems.push(problem);
+        match trigger_drift(conn, &spec, &expected)? {
+            Some(problem) if !problems.contains(&problem) => problems.push(problem),
+            _ => {}
         }
     }
     Ok(problems)
@@ -211,7 +212,12 @@ fn trigger_drift(
     .get_result(conn)?;
     let name = &expected.trigger;
     let problem = if !found.table_exists {
-        Some("the table no longer exists".to_owned())
+        Some(
+            "the table no longer exists under this name: if it was dropped, `untrack` it; if it \
+             was renamed, its triggers still file events under the old name: `track` it under \
+             the new name and `untrack` the old one"
+                .to_owned(),
+        )
     } else if found.enabled.is_none() {
         Some(format!(
             "trigger {name} is missing: {} changes are not recorded",
