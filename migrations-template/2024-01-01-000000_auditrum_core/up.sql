@@ -92,17 +92,15 @@ BEGIN
     IF raw = current_setting('auditrum.cache_public_auditlog_source', true) THEN
         RETURN current_setting('auditrum.cache_public_auditlog_id')::bigint;
     END IF;
-    BEGIN
-        ctx := raw::jsonb;
-    EXCEPTION WHEN invalid_text_representation THEN
-        RAISE EXCEPTION 'auditrum: the setting % is not valid JSON', 'auditrum.context'
+    -- No EXCEPTION block here: it would open a subtransaction in every transaction that sets
+    -- a context. A value that does not start like an object is refused with our message; one
+    -- that does but is not valid JSON fails the cast with PostgreSQL's own.
+    IF left(ltrim(raw), 1) IS DISTINCT FROM '{' THEN
+        RAISE EXCEPTION 'auditrum: the setting % must hold a JSON object', 'auditrum.context'
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Set it to a JSON object, e.g. SET LOCAL ' || 'auditrum.context' || ' = ''{"user_id": "42"}''';
-    END;
-    IF jsonb_typeof(ctx) <> 'object' THEN
-        RAISE EXCEPTION 'auditrum: the setting % must hold a JSON object, not %', 'auditrum.context', jsonb_typeof(ctx)
-            USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    ctx := raw::jsonb;
     INSERT INTO "public"."auditlog_context" (txid, context) VALUES (txid_current(), ctx) RETURNING id INTO ctx_id;
     PERFORM set_config('auditrum.cache_public_auditlog_source', raw, true), set_config('auditrum.cache_public_auditlog_id', ctx_id::text, true);
     RETURN ctx_id;

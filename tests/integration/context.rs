@@ -135,3 +135,16 @@ fn an_invalid_context_fails_the_write_and_loses_nothing() {
     assert_eq!(count(&mut conn, "SELECT count(*) FROM notes"), 0);
     assert_eq!(events(&mut conn).len(), 0);
 }
+
+#[test]
+fn a_context_that_looks_like_an_object_but_is_not_json_fails_the_write() {
+    let (_db, mut conn) = setup();
+    let result = diesel::connection::SimpleConnection::batch_execute(
+        &mut conn,
+        "BEGIN; SET LOCAL auditrum.context = '{oops'; INSERT INTO notes VALUES (1, 'a'); COMMIT;",
+    );
+    assert!(result.is_err(), "the write fails");
+    exec(&mut conn, "ROLLBACK");
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM notes"), 0);
+    assert_eq!(events(&mut conn).len(), 0);
+}

@@ -88,17 +88,15 @@ BEGIN
     IF raw = current_setting({{cache_setting_source}}, true) THEN
         RETURN current_setting({{cache_setting_id}})::bigint;
     END IF;
-    BEGIN
-        ctx := raw::jsonb;
-    EXCEPTION WHEN invalid_text_representation THEN
-        RAISE EXCEPTION 'auditrum: the setting % is not valid JSON', {{context_setting}}
+    -- No EXCEPTION block here: it would open a subtransaction in every transaction that sets
+    -- a context. A value that does not start like an object is refused with our message; one
+    -- that does but is not valid JSON fails the cast with PostgreSQL's own.
+    IF left(ltrim(raw), 1) IS DISTINCT FROM '{' THEN
+        RAISE EXCEPTION 'auditrum: the setting % must hold a JSON object', {{context_setting}}
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Set it to a JSON object, e.g. SET LOCAL ' || {{context_setting}} || ' = ''{"user_id": "42"}''';
-    END;
-    IF jsonb_typeof(ctx) <> 'object' THEN
-        RAISE EXCEPTION 'auditrum: the setting % must hold a JSON object, not %', {{context_setting}}, jsonb_typeof(ctx)
-            USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    ctx := raw::jsonb;
     INSERT INTO {{context_table}} (txid, context) VALUES (txid_current(), ctx) RETURNING id INTO ctx_id;
     PERFORM set_config({{cache_setting_source}}, raw, true), set_config({{cache_setting_id}}, ctx_id::text, true);
     RETURN ctx_id;
