@@ -19,7 +19,7 @@ pub struct HistoryEvent {
     /// When the transaction that wrote it started.
     #[diesel(sql_type = Timestamptz)]
     pub changed_at: DateTime<Utc>,
-    /// `INSERT`, `UPDATE`, `DELETE` or `TRUNCATE`.
+    /// `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE` or `DDL` (a schema change of the table).
     #[diesel(sql_type = Text)]
     pub operation: String,
     /// Schema of the audited table.
@@ -55,7 +55,7 @@ pub struct HistoryEvent {
 }
 
 /// The events of the record `key` of `schema.table`, oldest first, including the event that
-/// moved it to another key. A composite key is given as a JSON array: `[1, "a"]`.
+/// moved it to another key, and the table's schema changes (`DDL` events of the DDL guard). A composite key is given as a JSON array: `[1, "a"]`.
 pub fn record_history(
     conn: &mut PgConnection,
     config: &AuditConfig,
@@ -70,7 +70,7 @@ pub fn record_history(
                 e.new_data, e.meta, e.txid, c.context \
          FROM {events} e LEFT JOIN {contexts} c ON c.id = e.context_id \
          WHERE e.table_name = $1 AND e.table_schema = $2 \
-           AND (e.record_id = $3 OR e.old_record_id = $3) \
+           AND (e.record_id = $3 OR e.old_record_id = $3 OR e.operation::text = 'DDL') \
          ORDER BY e.id",
         events = config.qualified_table(),
         contexts = config.qualified_context_table(),

@@ -20,4 +20,11 @@ pub enum Operation {
     Delete,
     /// The table was truncated.
     Truncate,
+    /// The audited table's schema changed (`ALTER TABLE`, `DROP TABLE`), recorded by the DDL
+    /// guard `harden` installs. `new_data` holds the command tag, the object identity and
+    /// the statement; `record_id` is `None`.
+    Ddl,
+    /// A retention cut of the hash chain, recorded by `purge` on the audit table itself.
+    /// `new_data` holds who, when, the cutoff and the new anchor.
+    Purge,
 }

@@ -70,10 +70,12 @@ pub enum Command {
     EnableHashChain(commands::enable_hash_chain::EnableHashChain),
     /// Recompute the hash chain (in PostgreSQL and in Rust); exit 1 on a broken link.
     VerifyChain(commands::verify_chain::VerifyChain),
-    /// Print the chain's head as JSON, to keep for `verify-chain --expected-tip`.
-    ChainTip,
-    /// Link every transaction that has ended since the last seal (run it from cron).
-    SealChain,
+    /// Print the chain's head, anchor and purges as JSON, to keep for `verify-chain
+    /// --expected-tip` (or append it to a witness file).
+    ChainTip(commands::chain_tip::ChainTipArgs),
+    /// Link every transaction that has ended since the last seal (cron), or keep doing so
+    /// within a second of each commit until SIGTERM (`--watch`).
+    SealChain(commands::seal_chain::SealChain),
     /// Serve the audit viewer (web pages and /metrics); loopback only unless --token.
     #[cfg(feature = "viewer")]
     Serve(commands::serve::Serve),

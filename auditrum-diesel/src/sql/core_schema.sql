@@ -8,6 +8,10 @@ BEGIN
 EXCEPTION WHEN duplicate_object THEN NULL;
 END
 $auditrum$;
+-- Events the log writes about itself: a schema change of an audited table (the DDL guard
+-- installed by `harden`) and a retention cut (`purge` with the hash chain on).
+ALTER TYPE {{schema}}.auditrum_operation ADD VALUE IF NOT EXISTS 'DDL';
+ALTER TYPE {{schema}}.auditrum_operation ADD VALUE IF NOT EXISTS 'PURGE';
 
 -- One row per transaction (and per distinct context within it): who, why, from where.
 -- Events point at it through context_id, so a bulk write stores its context once.

@@ -3,7 +3,7 @@
 pub(crate) mod add_partitions;
 pub(crate) mod as_of;
 pub(crate) mod blame;
-mod chain_tip;
+pub(crate) mod chain_tip;
 pub(crate) mod enable_hash_chain;
 pub(crate) mod harden;
 mod history;
@@ -11,7 +11,7 @@ mod init_schema;
 pub(crate) mod makemigrations;
 pub(crate) mod purge;
 pub(crate) mod revert;
-mod seal_chain;
+pub(crate) mod seal_chain;
 #[cfg(feature = "viewer")]
 pub(crate) mod serve;
 pub(crate) mod status;
@@ -39,8 +39,8 @@ pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Purge(args) => purge::run(args, context),
         Command::EnableHashChain(args) => enable_hash_chain::run(args, context),
         Command::VerifyChain(args) => verify_chain::run(args, context),
-        Command::ChainTip => chain_tip::run(context),
-        Command::SealChain => seal_chain::run(context),
+        Command::ChainTip(args) => chain_tip::run(args, context),
+        Command::SealChain(args) => seal_chain::run(args, context),
         #[cfg(feature = "viewer")]
         Command::Serve(args) => serve::run(args, context),
         Command::AsOf(args) => as_of::run(args, context),

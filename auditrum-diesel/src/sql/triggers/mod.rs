@@ -167,7 +167,7 @@ fn json_object(alias: &str, names: &[String]) -> String {
 }
 
 /// Cuts a name to PostgreSQL's 63-byte identifier limit, keeping it unique with a hash.
-fn shorten(name: &str) -> String {
+pub(crate) fn shorten(name: &str) -> String {
     const LIMIT: usize = 63;
     if name.len() <= LIMIT {
         return name.to_owned();

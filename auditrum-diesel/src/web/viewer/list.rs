@@ -112,8 +112,10 @@ pub(crate) fn parse_operation(text: &str) -> Result<Operation, ViewError> {
         "UPDATE" => Ok(Operation::Update),
         "DELETE" => Ok(Operation::Delete),
         "TRUNCATE" => Ok(Operation::Truncate),
+        "DDL" => Ok(Operation::Ddl),
+        "PURGE" => Ok(Operation::Purge),
         _ => Err(ViewError::BadRequest(format!(
-            "unknown operation {text:?}: INSERT, UPDATE, DELETE or TRUNCATE"
+            "unknown operation {text:?}: INSERT, UPDATE, DELETE, TRUNCATE, DDL or PURGE"
         ))),
     }
 }

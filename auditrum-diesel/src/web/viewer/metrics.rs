@@ -72,6 +72,7 @@ struct Reading {
     stats: Vec<ColumnStats>,
     analyzed_rows: f64,
     chain: Option<ChainState>,
+    seal_lag: Option<f64>,
     tracked: i64,
 }
 
@@ -137,11 +138,13 @@ fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Reading, ViewEr
         config.qualified_registry_table()
     ))
     .get_result(conn)?;
+    let seal_lag = crate::ops::chain::seal_lag(conn, config)?;
     Ok(Reading {
         partitions,
         stats,
         analyzed_rows: analyzed_rows.rows,
         chain,
+        seal_lag,
         tracked: tracked.count,
     })
 }
@@ -275,6 +278,13 @@ pub(crate) async fn endpoint(state: State) -> Result<impl IntoResponse, ViewErro
                 at.timestamp() as f64,
             );
         }
+    }
+    if let Some(lag) = reading.seal_lag {
+        out.family(
+            "auditrum_hash_chain_seal_lag_seconds",
+            "Age of the oldest committed transaction not sealed yet (0 when all are): its events are not tamper-evident yet.",
+        );
+        out.sample("auditrum_hash_chain_seal_lag_seconds", &[], lag);
     }
     if let Some(v) = &verification {
         out.family(
