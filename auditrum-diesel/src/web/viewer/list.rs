@@ -26,7 +26,7 @@ pub(crate) struct Filters {
     user: String,
     /// The context's `request_id`.
     request: String,
-    /// `INSERT`, `UPDATE`, `DELETE` or `TRUNCATE`.
+    /// `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `DDL` or `PURGE`.
     operation: String,
     /// From this instant on (UTC unless it says otherwise).
     from: String,
@@ -193,7 +193,7 @@ pub(crate) async fn page(
             label { "operation"
                 select name="operation" {
                     option value="" { "any" }
-                    @for op in ["INSERT", "UPDATE", "DELETE", "TRUNCATE"] {
+                    @for op in ["INSERT", "UPDATE", "DELETE", "TRUNCATE", "DDL", "PURGE"] {
                         option value=(op) selected[filters.operation.eq_ignore_ascii_case(op)] { (op) }
                     }
                 }
