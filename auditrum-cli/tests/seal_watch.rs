@@ -277,7 +277,7 @@ fn the_watcher_seals_within_a_second_and_survives_a_restart() {
     assert_eq!(out.status.code(), Some(0), "{out_text}{log}");
     assert!(
         out_text.contains("stopped after sealing 402 transaction(s)"),
-        "{out_text}"
+        "{out_text}{log}"
     );
     assert!(log.matches(" connected").count() >= 2, "reconnected: {log}");
     assert!(

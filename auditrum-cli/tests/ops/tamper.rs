@@ -234,3 +234,17 @@ fn a_rewritten_chain_is_found_by_the_witness_file() {
     assert_eq!(code, Some(2), "{text}");
     std::fs::remove_file(file).unwrap();
 }
+
+/// `seal-chain --watch` refuses at once (exit 2) when the chain is not enabled, rather than
+/// retrying forever; a database restart later is retried (`seal_watch.rs`).
+#[test]
+fn the_watcher_exits_2_when_it_cannot_start() {
+    let (db, _conn) = crate::audited_notes();
+    let out = cli(&["seal-chain", "--watch"], Some(db.url()));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("enable-hash-chain"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -14,7 +14,8 @@ use crate::ops::chain::{self, WatchOptions};
 #[derive(Debug, Args)]
 pub struct SealChain {
     /// Run until SIGTERM or SIGINT (a systemd service, a Kubernetes sidecar), sealing every
-    /// `--interval-ms`; reconnects when the database restarts. Logs to stderr.
+    /// `--interval-ms`; reconnects when the database restarts. Logs to stderr. Exits 2 at
+    /// once when the database is unreachable at start or the chain is not enabled.
     #[arg(long)]
     pub watch: bool,
     /// With `--watch`: milliseconds between two seals.
@@ -33,6 +34,9 @@ pub(crate) fn run(args: SealChain, context: &Context) -> Result<(), CliError> {
         .database_url
         .as_deref()
         .ok_or(CliError::NoDatabase)?;
+    // A database unreachable at start is a bad argument (exit 2), and a chain never enabled
+    // is refused at once; once running, the watcher reconnects instead.
+    let first = chain::seal(&mut context.connect()?, &context.config)?;
     // Ignore a second subscriber (a binary of the user's that set one up already).
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -44,7 +48,8 @@ pub(crate) fn run(args: SealChain, context: &Context) -> Result<(), CliError> {
         signal_hook::flag::register(signal, stop.clone())?;
     }
     let options = WatchOptions::default().with_interval(Duration::from_millis(args.interval_ms));
-    let sealed = chain::watch(url, &context.config, &options, &stop)?;
+    let sealed =
+        u64::from(first.unsigned_abs()) + chain::watch(url, &context.config, &options, &stop)?;
     println!("stopped after sealing {sealed} transaction(s)");
     Ok(())
 }
