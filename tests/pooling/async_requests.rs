@@ -77,7 +77,9 @@ pub async fn request_async(conn: &mut AsyncAuditedConnection, n: usize) {
             with_handle_async(handle, async {
                 yield_now().await;
                 // Authentication, later in the request.
-                ContextHandle::current().unwrap().set_user_id(format!("u-{n}"));
+                ContextHandle::current()
+                    .unwrap()
+                    .set_user_id(format!("u-{n}"));
                 conn.transaction::<_, Error, _>(async |conn| {
                     insert_async(conn, n).await?;
                     yield_now().await;
@@ -135,4 +137,3 @@ pub async fn request_async(conn: &mut AsyncAuditedConnection, n: usize) {
         .unwrap(),
     };
 }
-

@@ -4,5 +4,7 @@
 
 mod async_pool;
 mod async_requests;
+mod behind_pgbouncer;
+mod pgbouncer;
 mod sync_requests;
 mod workload;

@@ -40,7 +40,10 @@ where
 }
 
 fn insert_sync(conn: &mut AuditedConnection, n: usize) -> QueryResult<usize> {
-    notes::table.count().get_result::<i64>(conn).expect("a read");
+    notes::table
+        .count()
+        .get_result::<i64>(conn)
+        .expect("a read");
     diesel::insert_into(notes::table)
         .values(notes::id.eq(id(n)))
         .execute(conn)
@@ -59,7 +62,9 @@ pub fn request_sync(conn: &mut AuditedConnection, n: usize) {
         1 => {
             let handle = ContextHandle::new(AuditContext::new().request_id(format!("r-{n}")));
             let _scope = context::enter_handle(handle);
-            ContextHandle::current().unwrap().set_user_id(format!("u-{n}"));
+            ContextHandle::current()
+                .unwrap()
+                .set_user_id(format!("u-{n}"));
             conn.transaction::<_, Error, _>(|conn| {
                 insert_sync(conn, n)?;
                 set_body_sync(conn, n, "one")

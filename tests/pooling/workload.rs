@@ -14,8 +14,8 @@
 use std::collections::BTreeMap;
 
 use auditrum_diesel::context::AuditContext;
-use auditrum_diesel::Operation;
 use auditrum_diesel::schema::{auditlog, auditlog_context};
+use auditrum_diesel::Operation;
 use auditrum_diesel::TrackSpec;
 use auditrum_integration_tests::*;
 use diesel::prelude::*;
@@ -127,4 +127,3 @@ pub fn is_duplicate(error: &Error) -> bool {
         Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
     )
 }
-
