@@ -181,7 +181,11 @@ impl AsyncAuditedConnection {
     /// same as [`with_context_async`](crate::context::with_context_async) around
     /// [`transaction`](AsyncConnection::transaction). Write the callback as
     /// `|conn| Box::pin(async move { … })`.
-    pub async fn audited_transaction<R, E, F>(&mut self, context: AuditContext, f: F) -> Result<R, E>
+    pub async fn audited_transaction<R, E, F>(
+        &mut self,
+        context: AuditContext,
+        f: F,
+    ) -> Result<R, E>
     where
         F: for<'r> FnOnce(&'r mut Self) -> AuditedFuture<'r, Result<R, E>> + Send,
         E: From<Error> + Send,
@@ -212,9 +216,7 @@ impl AsyncAuditedConnection {
         self.applied.sync(depth);
         Ok(match depth {
             Some(_) => Place::InTransaction,
-            None => Place::Outside {
-                write: is_write(),
-            },
+            None => Place::Outside { write: is_write() },
         })
     }
 
@@ -277,7 +279,10 @@ impl Session<'_> {
         if *self.applied.top() == Applied::Known(json.clone()) {
             return Ok(None);
         }
-        Ok(Some((statement::set_local(self.setting, json.as_deref())?, json)))
+        Ok(Some((
+            statement::set_local(self.setting, json.as_deref())?,
+            json,
+        )))
     }
 
     /// Outside a transaction: the context of a write, if one is in force. A bad context

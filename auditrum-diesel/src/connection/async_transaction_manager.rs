@@ -4,9 +4,7 @@
 
 use std::num::NonZeroU32;
 
-use diesel::connection::{
-    InstrumentationEvent, TransactionDepthChange, TransactionManagerStatus,
-};
+use diesel::connection::{InstrumentationEvent, TransactionDepthChange, TransactionManagerStatus};
 use diesel::QueryResult;
 use diesel_async::{
     AnsiTransactionManager, AsyncConnection, AsyncPgConnection, SimpleAsyncConnection,
