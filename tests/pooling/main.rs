@@ -2,6 +2,7 @@
 //! of `AuditedConnection`, many requests over few connections, directly and behind a real
 //! PgBouncer: every event carries exactly its own request's context.
 
+mod async_connection;
 mod async_pool;
 mod async_requests;
 mod behind_pgbouncer;
