@@ -58,8 +58,13 @@ pub struct PgBouncer {
 /// `/usr/sbin/pgbouncer`. Panics with how to provision it otherwise: these tests are not
 /// skipped.
 fn find_pgbouncer() -> PathBuf {
-    if let Some(path) = std::env::var_os("AUDITRUM_PGBOUNCER") {
-        return PathBuf::from(path);
+    if let Some(path) = std::env::var_os("AUDITRUM_PGBOUNCER").map(PathBuf::from) {
+        assert!(
+            path.is_file(),
+            "AUDITRUM_PGBOUNCER={} is not a file. {INSTALL}",
+            path.display()
+        );
+        return path;
     }
     let on_path = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
@@ -71,12 +76,15 @@ fn find_pgbouncer() -> PathBuf {
         .find(|path| path.is_file())
         .unwrap_or_else(|| {
             panic!(
-                "the PgBouncer tests need the `pgbouncer` binary, which is not on PATH nor in \
-                 /usr/sbin. Install it (Debian/Ubuntu: `apt-get install pgbouncer`; macOS: \
-                 `brew install pgbouncer`) or point AUDITRUM_PGBOUNCER at it."
+                "the PgBouncer tests need the `pgbouncer` binary, which is not on PATH nor \
+                 in /usr/sbin. {INSTALL}"
             )
         })
 }
+
+/// How to provision PgBouncer, for the failure messages.
+const INSTALL: &str = "Install it (Debian/Ubuntu: `apt-get install pgbouncer`; macOS: \
+                       `brew install pgbouncer`) or point AUDITRUM_PGBOUNCER at the binary.";
 
 /// The server the test database lives on, read from its URL
 /// (`postgres://user[:password]@host[:port]/db[?host=/socket/dir&port=…]`).
