@@ -126,6 +126,17 @@ async fn the_async_wrapper_attributes_every_write() {
     .unwrap();
     assert_eq!(ids, [1, 2, 3, 5, 6, 8]);
 
+    // `audited_transaction`, inside a task of its own (its future is `Send`).
+    let mut conn = tokio::spawn(async move {
+        conn.audited_transaction(ctx("e"), |conn| Box::pin(insert(conn, 10)))
+            .await
+            .map(|_| conn)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    insert(&mut conn, 11).await.unwrap();
+
     let user = |u: &str| Some(json!({ "user_id": u }));
     assert_eq!(
         tokio::task::block_in_place(|| contexts(&mut reader)),
@@ -137,6 +148,8 @@ async fn the_async_wrapper_attributes_every_write() {
             ("6".to_owned(), user("d")),
             ("6".to_owned(), user("d")),
             ("8".to_owned(), None),
+            ("10".to_owned(), user("e")),
+            ("11".to_owned(), None),
         ]
     );
 }
