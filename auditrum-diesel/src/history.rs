@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{AuditConfig, Error};
+use crate::{AuditConfig, Error, Operation};
 
 /// One event as the history shows it.
 #[derive(Debug, Clone, PartialEq, QueryableByName, Serialize)]
@@ -20,8 +20,8 @@ pub struct HistoryEvent {
     #[diesel(sql_type = Timestamptz)]
     pub changed_at: DateTime<Utc>,
     /// `INSERT`, `UPDATE`, `DELETE` or `TRUNCATE`.
-    #[diesel(sql_type = Text)]
-    pub operation: String,
+    #[diesel(sql_type = crate::schema::sql_types::AuditrumOperation)]
+    pub operation: Operation,
     /// Schema of the audited table.
     #[diesel(sql_type = Text)]
     pub schema: String,
@@ -65,7 +65,7 @@ pub fn record_history(
 ) -> Result<Vec<HistoryEvent>, Error> {
     let key = normalize_key(conn, key)?;
     let query = format!(
-        "SELECT e.id, e.changed_at, e.operation::text AS operation, e.table_schema AS schema, \
+        "SELECT e.id, e.changed_at, e.operation, e.table_schema AS schema, \
                 e.table_name AS table, e.record_id, e.old_record_id, e.diff, e.old_data, \
                 e.new_data, e.meta, e.txid, c.context \
          FROM {events} e LEFT JOIN {contexts} c ON c.id = e.context_id \
@@ -107,7 +107,7 @@ impl fmt::Display for HistoryEvent {
             "#{} {} {:<8} {}.{} {}",
             self.id,
             self.changed_at.format("%Y-%m-%d %H:%M:%S%.3fZ"),
-            self.operation,
+            self.operation.as_str(),
             self.schema,
             self.table,
             self.record_id.as_deref().unwrap_or("-"),

@@ -130,7 +130,7 @@ pub use audited::Audited;
 pub use auditrum_diesel_derive::Audited;
 pub use config::AuditConfig;
 pub use error::{Error, SpecError};
-pub use operation::Operation;
+pub use operation::{Operation, UnknownOperation};
 pub use spec::{Column, StorageMode, TrackSpec};
 pub use sql::{
     add_partitions_sql, core_schema_down_sql, core_schema_sql, install_sql, uninstall_sql,

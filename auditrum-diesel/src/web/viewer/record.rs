@@ -171,7 +171,7 @@ pub(crate) async fn page(
                         tr data-field=(column) {
                             td.mono { (column) }
                             td.value { (render::value(&blame.value)) }
-                            td.mono { a href={ "#event-" (event.id) } { "#" (event.id) " " (render::operation_name(event.operation)) } }
+                            td.mono { a href={ "#event-" (event.id) } { "#" (event.id) " " (event.operation.as_str()) } }
                             td.mono { (render::time(&event.changed_at)) }
                             td { (render::who(ctx_of(event))) }
                         }
