@@ -90,7 +90,7 @@
 //!
 //! ## 4. Read the log
 //!
-//! [`history::record_history`] lists a record's events; the [`read`] module has typed
+//! [`read::record_history`] lists a record's events; the [`read`] module has typed
 //! events ([`read::AuditEvent`]), composable query helpers, time travel and blame. The
 //! `auditrum-diesel` command answers the same questions from a shell (`history`, `blame`,
 //! `as-of`).
@@ -110,7 +110,6 @@ mod config;
 pub mod connection;
 pub mod context;
 mod error;
-pub mod history;
 pub mod introspect;
 pub mod migrations;
 mod operation;
@@ -135,6 +134,12 @@ pub use spec::{Column, StorageMode, TrackSpec};
 pub use sql::{
     add_partitions_sql, core_schema_down_sql, core_schema_sql, install_sql, uninstall_sql,
 };
+
+/// Deprecated: moved to [`read::record_history`], which returns [`read::EventWithContext`]
+/// (the one event type of every reader). This path goes in the next release.
+pub mod history {
+    pub use crate::read::record_history;
+}
 
 /// What the macros expand to; not public API.
 #[doc(hidden)]

@@ -1,5 +1,5 @@
 //! Blame: who changed a record, when and why — one line per event, or the value timeline
-//! of one field — built on [`record_history`](crate::history::record_history).
+//! of one field — built on [`record_history`](super::record_history).
 
 use std::fmt;
 
@@ -8,8 +8,7 @@ use diesel::PgConnection;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{EventContext, ReadError};
-use crate::history::{record_history, HistoryEvent};
+use super::{record_history, EventContext, EventWithContext, ReadError};
 use crate::{AuditConfig, Operation, TrackSpec};
 
 /// One event of a record, for blame: who, when, why, and what it changed.
@@ -58,7 +57,7 @@ pub struct FieldChange {
 }
 
 impl BlameLine {
-    fn from_event(event: HistoryEvent) -> Self {
+    fn from_event(EventWithContext { event, context }: EventWithContext) -> Self {
         let mut changes = Map::new();
         let pair = |old: Option<&Value>, new: Option<&Value>| {
             let mut change = Map::new();
@@ -96,7 +95,7 @@ impl BlameLine {
             record_id: event.record_id,
             old_record_id: event.old_record_id,
             txid: event.txid,
-            context: event.context,
+            context: context.map(|c| c.to_json()),
             changes,
         }
     }

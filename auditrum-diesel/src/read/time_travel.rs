@@ -172,7 +172,7 @@ fn normalize(conn: &mut PgConnection, spec: &TrackSpec, key: &str) -> Result<Str
     if spec.key_columns().len() == 1 {
         return Ok(key.to_owned());
     }
-    Ok(crate::history::normalize_key(conn, key)?)
+    Ok(super::key::normalize_key(conn, key)?)
 }
 
 #[derive(QueryableByName)]

@@ -120,7 +120,7 @@ pub(crate) async fn page(
                 .as_ref()
                 .map_or(key.starts_with('['), |s| s.key_columns().len() > 1)
             {
-                true => crate::history::normalize_key(conn, &key)?,
+                true => crate::read::normalize_key(conn, &key)?,
                 false => key,
             };
             let events: Vec<AuditEvent> = AuditEvent::query()
