@@ -25,7 +25,7 @@ use super::materialize::key_object;
 use super::{installed_spec, load, AuditEvent, ReadError};
 use crate::connection::AuditedTransactionExt;
 use crate::context::AuditContext;
-use crate::sql::quote;
+use crate::sql::{self, quote};
 use crate::{AuditConfig, Operation, TrackSpec};
 
 /// What to revert.
@@ -416,11 +416,7 @@ fn conflicts(event: &AuditEvent, table: &str, key: &str, later: &[AuditEvent]) -
 fn undo(event: &AuditEvent, spec: &TrackSpec, table: &str, key: &str) -> (RevertStep, Write) {
     let target = quote::qualified(spec.table_schema(), spec.table_name());
     let key_columns = spec.key_columns();
-    let matches: Vec<String> = key_columns
-        .iter()
-        .map(|c| format!("t.{c} = k.{c}", c = quote::ident(c)))
-        .collect();
-    let matches = matches.join(" AND ");
+    let matches = sql::key::key_match("t", "k", key_columns);
     let object = |data: &Option<Value>| {
         data.as_ref()
             .and_then(Value::as_object)

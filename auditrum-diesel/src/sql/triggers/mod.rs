@@ -86,16 +86,7 @@ impl Capture<'_> {
 
     /// The record key of the row `alias`: its text, or a JSON array for a composite key.
     pub fn key(&self, alias: &str) -> String {
-        match self.spec.key_columns() {
-            [single] => format!("{alias}.{}::text", quote::ident(single)),
-            columns => {
-                let items: Vec<String> = columns
-                    .iter()
-                    .map(|c| format!("{alias}.{}", quote::ident(c)))
-                    .collect();
-                format!("jsonb_build_array({})::text", items.join(", "))
-            }
-        }
+        super::key::record_id(alias, self.spec.key_columns())
     }
 
     /// The tracked columns of the row `alias` as a JSON object.

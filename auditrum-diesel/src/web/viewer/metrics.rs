@@ -26,6 +26,7 @@ use diesel::sql_types::{Array, BigInt, Double, Float4, Nullable, Text, Timestamp
 
 use super::error::ViewError;
 use super::State;
+use crate::ops::chain::ChainNames;
 use crate::ops::partitions::{self, Partition};
 use crate::AuditConfig;
 
@@ -107,7 +108,8 @@ fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Reading, ViewEr
     )
     .bind::<Text, _>(config.qualified_table())
     .get_result(conn)?;
-    let state_table = config.object("_chain_state");
+    let names = ChainNames::new(config);
+    let state_table = names.state_table();
     #[derive(QueryableByName)]
     struct Exists {
         #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -122,7 +124,7 @@ fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Reading, ViewEr
         true => Some(
             diesel::sql_query(format!(
                 "SELECT s.last_seq, l.sealed_at FROM {state_table} s LEFT JOIN {chain} l ON l.seq = s.last_seq",
-                chain = config.object("_chain"),
+                chain = names.chain_table(),
             ))
             .get_result(conn)?,
         ),
