@@ -114,6 +114,7 @@ pub mod introspect;
 pub mod migrations;
 mod operation;
 pub mod ops;
+pub mod plan;
 pub mod read;
 pub mod registry;
 pub mod schema;
