@@ -121,6 +121,8 @@ pub mod schema;
 mod spec;
 pub mod sql;
 pub mod sync;
+#[cfg(feature = "viewer")]
+pub mod viewer;
 #[cfg(feature = "axum")]
 pub mod web;
 
