@@ -39,6 +39,7 @@ pub use event_context::EventContext;
 pub use filter::{EventFilter, EventPage, EventQuery, Page};
 pub use history::record_history;
 pub use installed::installed_spec;
+#[cfg(feature = "viewer")]
 pub(crate) use key::normalize_key;
 pub use key::{KeyPart, RecordId, RecordKey};
 pub use materialize::Model;

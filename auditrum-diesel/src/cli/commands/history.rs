@@ -9,8 +9,22 @@ use serde_json::Value;
 use crate::read::{record_history, EventWithContext};
 use crate::{Operation, TrackSpec};
 
-use crate::cli::args::{Format, History};
+use clap::Args;
+
+use crate::cli::flags::Format;
 use crate::cli::{CliError, Context};
+
+/// `history`.
+#[derive(Debug, Args)]
+pub struct History {
+    /// The table, `table` or `schema.table`.
+    pub table: String,
+    /// The record's key; a composite key as a JSON array, e.g. '[7, 1]'.
+    pub key: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
 
 pub(super) fn run(args: History, context: &Context) -> Result<(), CliError> {
     let table = TrackSpec::new(&args.table)?;
