@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::cli::args::Format;
+use crate::cli::flags::Format;
 use crate::cli::{CliError, Context};
 use crate::ops::chain::{self, witness, ChainReport, ChainTip, VerifyOptions};
 
