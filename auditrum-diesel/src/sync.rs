@@ -2,7 +2,8 @@
 //! no migration files.
 //!
 //! It reads what is installed from the audit log's own registry table (`<audit>_tracked`),
-//! creates the core schema when it is missing, installs new specs, replaces changed ones and
+//! creates the core schema when it is missing, upgrades it when it was installed by an
+//! older version (the stamp in the audit table's comment; see `docs/upgrading.md`), installs new specs, replaces changed ones and
 //! removes the triggers of tables no longer registered, in one transaction under an advisory
 //! lock, so concurrent runs (several instances starting at once) apply each change once.
 //! Running it again with nothing changed changes nothing.
@@ -31,6 +32,7 @@ use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use crate::migrations::plan::diff;
 use crate::migrations::Change;
 use crate::registry::{Registry, RegistryError};
+use crate::sql::{upgrade_sql, CoreStamp};
 use crate::{core_schema_sql, install_sql, uninstall_sql, AuditConfig, SpecError, TrackSpec};
 
 /// What [`sync`] changed (or, from [`plan`](fn@plan), would change), in order.
@@ -93,6 +95,7 @@ pub fn sync(
         for change in &changes {
             conn.batch_execute(&match change {
                 Change::CoreSchema { .. } => core_schema_sql(config),
+                Change::UpgradeCore { from, specs, .. } => upgrade_sql(config, from, specs)?,
                 Change::Track { spec } | Change::Retrack { spec, .. } => install_sql(spec, config)?,
                 Change::Untrack { previous } => uninstall_sql(previous, config)?,
             })?;
@@ -130,7 +133,16 @@ fn changes(
         .execute(conn)?;
     let mut changes = Vec::new();
     let installed = if registry_table_exists(conn, config)? {
-        installed(conn, config)?
+        let installed = installed(conn, config)?;
+        let stamp = installed_stamp(conn, config)?;
+        if stamp != CoreStamp::current(config) {
+            changes.push(Change::UpgradeCore {
+                audit_table: format!("{}.{}", config.schema(), config.table()),
+                from: stamp,
+                specs: installed.values().cloned().collect(),
+            });
+        }
+        installed
     } else {
         changes.push(Change::CoreSchema {
             audit_table: format!("{}.{}", config.schema(), config.table()),
@@ -139,6 +151,24 @@ fn changes(
     };
     changes.extend(diff(&installed, wanted));
     Ok(changes)
+}
+
+/// The stamp of the installed core schema: the audit table's comment (0.1 wrote none).
+fn installed_stamp(conn: &mut PgConnection, config: &AuditConfig) -> QueryResult<CoreStamp> {
+    #[derive(QueryableByName)]
+    struct Comment {
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        comment: Option<String>,
+    }
+    let comment =
+        diesel::sql_query("SELECT obj_description(to_regclass($1), 'pg_class') AS comment")
+            .bind::<Text, _>(config.qualified_table())
+            .get_result::<Comment>(conn)?
+            .comment;
+    Ok(comment
+        .as_deref()
+        .and_then(CoreStamp::from_comment)
+        .unwrap_or_else(CoreStamp::v0_1))
 }
 
 fn registry_table_exists(conn: &mut PgConnection, config: &AuditConfig) -> QueryResult<bool> {

@@ -4,6 +4,10 @@
 //! writes what is missing as Diesel migration folders `YYYY-MM-DD-HHMMSS_name/{up,down}.sql`:
 //!
 //! - the core schema of the audit log, once (`…_auditrum_core`);
+//! - when the core schema (or the capture SQL) of this version differs from the one the
+//!   migrations install (their `core` header carries a version and a hash), its upgrade:
+//!   version-specific steps, the core SQL again and every tracked table's capture
+//!   reinstalled (`…_auditrum_upgrade_core`; see `docs/upgrading.md`);
 //! - for each table newly registered, its triggers (`…_auditrum_track_<table>`);
 //! - for each table whose spec changed, the new triggers; `down.sql` restores the previous
 //!   ones (`…_auditrum_retrack_<table>`);
@@ -64,6 +68,7 @@ pub use error::MigrationError;
 pub use plan::{Change, Plan};
 
 use crate::registry::Registry;
+use crate::sql::CoreStamp;
 use crate::AuditConfig;
 
 /// Plans, writes and checks the audit migrations of one directory.
@@ -111,8 +116,15 @@ impl Generator {
         let existing = scan::scan(&self.dir)?;
         let audit_table = write::audit_table(&self.config);
         let mut changes = Vec::new();
-        if !existing.cores.contains(&audit_table) {
-            changes.push(Change::CoreSchema { audit_table });
+        let current = CoreStamp::current(&self.config);
+        match existing.cores.get(&audit_table) {
+            None => changes.push(Change::CoreSchema { audit_table }),
+            Some(stamp) if *stamp != current => changes.push(Change::UpgradeCore {
+                audit_table,
+                from: stamp.clone(),
+                specs: existing.specs.values().cloned().collect(),
+            }),
+            Some(_) => {}
         }
         changes.extend(plan::diff(&existing.specs, &wanted));
         Ok(Plan {

@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use serde_json::Value;
 
 use super::scan::key;
+use crate::sql::CoreStamp;
 use crate::TrackSpec;
 
 /// One step that brings the audit setup in line with the registry.
@@ -17,6 +18,16 @@ pub enum Change {
     CoreSchema {
         /// The audit table, `schema.table`.
         audit_table: String,
+    },
+    /// Upgrade the core schema of the audit table to this version's, and reinstall the
+    /// capture of every table tracked in it.
+    UpgradeCore {
+        /// The audit table, `schema.table`.
+        audit_table: String,
+        /// The stamp of the core schema installed so far.
+        from: CoreStamp,
+        /// The specs installed so far, whose capture is reinstalled.
+        specs: Vec<TrackSpec>,
     },
     /// Start auditing a table.
     Track {
@@ -42,6 +53,7 @@ impl Change {
     pub(crate) fn folder_name(&self) -> String {
         let (verb, spec) = match self {
             Change::CoreSchema { .. } => return "auditrum_core".into(),
+            Change::UpgradeCore { .. } => return "auditrum_upgrade_core".into(),
             Change::Track { spec } => ("track", spec),
             Change::Retrack { spec, .. } => ("retrack", spec),
             Change::Untrack { previous } => ("untrack", previous),
@@ -68,6 +80,22 @@ impl fmt::Display for Change {
             Change::CoreSchema { audit_table } => {
                 write!(f, "+ {audit_table}: the audit log's core schema")
             }
+            Change::UpgradeCore {
+                audit_table,
+                from,
+                specs,
+            } => write!(
+                f,
+                "^ {audit_table}: core schema version {} to {}{}, capture of {} table(s) reinstalled",
+                from.version,
+                crate::sql::CORE_VERSION,
+                if from.version == crate::sql::CORE_VERSION {
+                    " (same version, changed SQL)"
+                } else {
+                    ""
+                },
+                specs.len()
+            ),
             Change::Track { spec } => write!(
                 f,
                 "+ {}: newly audited ({} column(s))",

@@ -8,6 +8,7 @@ use chrono::NaiveDateTime;
 use super::header::Header;
 use super::plan::{Change, Plan};
 use super::{version, MigrationError};
+use crate::sql::{downgrade_refused_sql, upgrade_sql, CoreStamp};
 use crate::{core_schema_down_sql, core_schema_sql, install_sql, uninstall_sql, AuditConfig};
 
 /// One migration folder, rendered.
@@ -89,6 +90,7 @@ fn up_sql(changes: &[Change], config: &AuditConfig) -> Result<String, MigrationE
         sql.push('\n');
         sql.push_str(&match change {
             Change::CoreSchema { .. } => core_schema_sql(config),
+            Change::UpgradeCore { from, specs, .. } => upgrade_sql(config, from, specs)?,
             Change::Track { spec } | Change::Retrack { spec, .. } => install_sql(spec, config)?,
             Change::Untrack { previous } => uninstall_sql(previous, config)?,
         });
@@ -107,6 +109,7 @@ fn down_sql(
         sql.push('\n');
         sql.push_str(&match change {
             Change::CoreSchema { .. } => core_schema_down_sql(config),
+            Change::UpgradeCore { from, .. } => downgrade_refused_sql(config, from),
             Change::Track { spec } => uninstall_sql(spec, config)?,
             Change::Retrack { previous, .. } | Change::Untrack { previous } => {
                 install_sql(previous, config)?
@@ -118,7 +121,9 @@ fn down_sql(
 
 fn header(change: &Change, config: &AuditConfig) -> Header {
     match change {
-        Change::CoreSchema { .. } => Header::Core(audit_table(config)),
+        Change::CoreSchema { .. } | Change::UpgradeCore { .. } => {
+            Header::Core(audit_table(config), CoreStamp::current(config))
+        }
         Change::Track { spec } | Change::Retrack { spec, .. } => Header::Spec(spec.clone()),
         Change::Untrack { previous } => Header::Remove(previous.clone()),
     }
