@@ -55,7 +55,7 @@
 
 mod error;
 mod header;
-pub(crate) mod plan;
+mod plan;
 mod scan;
 mod version;
 mod write;
@@ -64,11 +64,12 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+/// The steps a [`Plan`] lists (owned by [`crate::plan`], re-exported here).
+pub use crate::plan::Change;
 pub use error::MigrationError;
-pub use plan::{Change, Plan};
+pub use plan::Plan;
 
 use crate::registry::Registry;
-use crate::sql::CoreStamp;
 use crate::AuditConfig;
 
 /// Plans, writes and checks the audit migrations of one directory.
@@ -114,19 +115,8 @@ impl Generator {
     pub fn plan(&self) -> Result<Plan, MigrationError> {
         let wanted = self.registry.specs()?;
         let existing = scan::scan(&self.dir)?;
-        let audit_table = write::audit_table(&self.config);
-        let mut changes = Vec::new();
-        let current = CoreStamp::current(&self.config);
-        match existing.cores.get(&audit_table) {
-            None => changes.push(Change::CoreSchema { audit_table }),
-            Some(stamp) if *stamp != current => changes.push(Change::UpgradeCore {
-                audit_table,
-                from: stamp.clone(),
-                specs: existing.specs.values().cloned().collect(),
-            }),
-            Some(_) => {}
-        }
-        changes.extend(plan::diff(&existing.specs, &wanted));
+        let core = existing.cores.get(&self.config.display_name());
+        let changes = crate::plan::changes(&self.config, core, &existing.specs, &wanted);
         Ok(Plan {
             dir: self.dir.display().to_string(),
             changes,

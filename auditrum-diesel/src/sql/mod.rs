@@ -3,6 +3,7 @@
 mod core_schema;
 mod core_version;
 mod install;
+pub(crate) mod key;
 pub mod quote;
 pub(crate) mod template;
 mod triggers;
