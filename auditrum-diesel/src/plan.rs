@@ -8,6 +8,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::registry::Registry;
+use crate::sql::{downgrade_refused_sql, upgrade_sql, CoreStamp, CORE_VERSION};
 use crate::{
     core_schema_down_sql, core_schema_sql, install_sql, uninstall_sql, AuditConfig, SpecError,
     TrackSpec,
@@ -29,6 +30,16 @@ pub enum Change {
     CoreSchema {
         /// The audit table, `schema.table`.
         audit_table: String,
+    },
+    /// Upgrade the core schema of the audit table to this version's, and reinstall the
+    /// capture of every table tracked in it (see `docs/upgrading.md`).
+    UpgradeCore {
+        /// The audit table, `schema.table`.
+        audit_table: String,
+        /// The stamp of the core schema installed so far.
+        from: CoreStamp,
+        /// The specs installed so far, whose capture is reinstalled.
+        specs: Vec<TrackSpec>,
     },
     /// Start auditing a table.
     Track {
@@ -54,6 +65,7 @@ impl Change {
     pub(crate) fn up_sql(&self, config: &AuditConfig) -> Result<String, SpecError> {
         match self {
             Change::CoreSchema { .. } => Ok(core_schema_sql(config)),
+            Change::UpgradeCore { from, specs, .. } => upgrade_sql(config, from, specs),
             Change::Track { spec } | Change::Retrack { spec, .. } => install_sql(spec, config),
             Change::Untrack { previous } => uninstall_sql(previous, config),
         }
@@ -63,6 +75,7 @@ impl Change {
     pub(crate) fn down_sql(&self, config: &AuditConfig) -> Result<String, SpecError> {
         match self {
             Change::CoreSchema { .. } => Ok(core_schema_down_sql(config)),
+            Change::UpgradeCore { from, .. } => Ok(downgrade_refused_sql(config, from)),
             Change::Track { spec } => uninstall_sql(spec, config),
             Change::Retrack { previous, .. } | Change::Untrack { previous } => {
                 install_sql(previous, config)
@@ -74,6 +87,7 @@ impl Change {
     pub(crate) fn folder_name(&self) -> String {
         let (verb, spec) = match self {
             Change::CoreSchema { .. } => return "auditrum_core".into(),
+            Change::UpgradeCore { .. } => return "auditrum_upgrade_core".into(),
             Change::Track { spec } => ("track", spec),
             Change::Retrack { spec, .. } => ("retrack", spec),
             Change::Untrack { previous } => ("untrack", previous),
@@ -100,6 +114,22 @@ impl fmt::Display for Change {
             Change::CoreSchema { audit_table } => {
                 write!(f, "+ {audit_table}: the audit log's core schema")
             }
+            Change::UpgradeCore {
+                audit_table,
+                from,
+                specs,
+            } => write!(
+                f,
+                "^ {audit_table}: core schema version {} to {}{}, capture of {} table(s) reinstalled",
+                from.version,
+                CORE_VERSION,
+                if from.version == CORE_VERSION {
+                    " (same version, changed SQL)"
+                } else {
+                    ""
+                },
+                specs.len()
+            ),
             Change::Track { spec } => write!(
                 f,
                 "+ {}: newly audited ({} column(s))",
@@ -137,19 +167,26 @@ fn changed_options(old: &TrackSpec, new: &TrackSpec) -> Vec<String> {
         .collect()
 }
 
-/// The changes that bring what is installed to `wanted`: the core schema when it is missing,
+/// The changes that bring what is installed to `wanted`: the core schema when it is missing
+/// (`core` is the stamp of the installed one) or its upgrade when it is another version's,
 /// then new and changed specs, then removed ones, each group by table.
 pub(crate) fn changes(
     config: &AuditConfig,
-    core_installed: bool,
+    core: Option<&CoreStamp>,
     existing: &Installed,
     wanted: &[TrackSpec],
 ) -> Vec<Change> {
     let mut changes = Vec::new();
-    if !core_installed {
-        changes.push(Change::CoreSchema {
+    match core {
+        None => changes.push(Change::CoreSchema {
             audit_table: config.display_name(),
-        });
+        }),
+        Some(stamp) if *stamp != CoreStamp::current(config) => changes.push(Change::UpgradeCore {
+            audit_table: config.display_name(),
+            from: stamp.clone(),
+            specs: existing.values().cloned().collect(),
+        }),
+        Some(_) => {}
     }
     for spec in wanted {
         match existing.get(&key(spec)) {

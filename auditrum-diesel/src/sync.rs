@@ -2,7 +2,8 @@
 //! no migration files.
 //!
 //! It reads what is installed from the audit log's own registry table (`<audit>_tracked`),
-//! creates the core schema when it is missing, installs new specs, replaces changed ones and
+//! creates the core schema when it is missing (or upgrades it when an older version installed
+//! it: the stamp in the audit table's comment, see `docs/upgrading.md`), installs new specs, replaces changed ones and
 //! removes the triggers of tables no longer registered, in one transaction under an advisory
 //! lock, so concurrent runs (several instances starting at once) apply each change once.
 //! Running it again with nothing changed changes nothing.
@@ -29,6 +30,7 @@ use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 
 use crate::plan::{self, Change, EmptyRegistry, Installed};
 use crate::registry::{Registry, RegistryError};
+use crate::sql::CoreStamp;
 use crate::{AuditConfig, SpecError, TrackSpec};
 
 /// What [`sync`] changed (or, from [`plan`](fn@plan), would change), in order.
@@ -152,12 +154,32 @@ fn changes(
             config.table()
         ))
         .execute(conn)?;
-    let core_installed = registry_table_exists(conn, config)?;
-    let installed = match core_installed {
-        true => installed(conn, config)?,
-        false => Installed::new(),
+    let (core, installed) = match registry_table_exists(conn, config)? {
+        true => (
+            Some(installed_stamp(conn, config)?),
+            installed(conn, config)?,
+        ),
+        false => (None, Installed::new()),
     };
-    Ok(plan::changes(config, core_installed, &installed, wanted))
+    Ok(plan::changes(config, core.as_ref(), &installed, wanted))
+}
+
+/// The stamp of the installed core schema: the audit table's comment (0.1 wrote none).
+fn installed_stamp(conn: &mut PgConnection, config: &AuditConfig) -> QueryResult<CoreStamp> {
+    #[derive(QueryableByName)]
+    struct Comment {
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        comment: Option<String>,
+    }
+    let comment =
+        diesel::sql_query("SELECT obj_description(to_regclass($1), 'pg_class') AS comment")
+            .bind::<Text, _>(config.qualified_table())
+            .get_result::<Comment>(conn)?
+            .comment;
+    Ok(comment
+        .as_deref()
+        .and_then(CoreStamp::from_comment)
+        .unwrap_or_else(CoreStamp::v0_1))
 }
 
 fn registry_table_exists(conn: &mut PgConnection, config: &AuditConfig) -> QueryResult<bool> {

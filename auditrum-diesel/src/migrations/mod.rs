@@ -4,6 +4,10 @@
 //! writes what is missing as Diesel migration folders `YYYY-MM-DD-HHMMSS_name/{up,down}.sql`:
 //!
 //! - the core schema of the audit log, once (`…_auditrum_core`);
+//! - when the core schema (or the capture SQL) of this version differs from the one the
+//!   migrations install (their `core` header carries a version and a hash), its upgrade:
+//!   version-specific steps, the core SQL again and every tracked table's capture
+//!   reinstalled (`…_auditrum_upgrade_core`; see `docs/upgrading.md`);
 //! - for each table newly registered, its triggers (`…_auditrum_track_<table>`);
 //! - for each table whose spec changed, the new triggers; `down.sql` restores the previous
 //!   ones (`…_auditrum_retrack_<table>`);
@@ -111,8 +115,8 @@ impl Generator {
     pub fn plan(&self) -> Result<Plan, MigrationError> {
         let wanted = self.registry.specs()?;
         let existing = scan::scan(&self.dir)?;
-        let core_installed = existing.cores.contains(&self.config.display_name());
-        let changes = crate::plan::changes(&self.config, core_installed, &existing.specs, &wanted);
+        let core = existing.cores.get(&self.config.display_name());
+        let changes = crate::plan::changes(&self.config, core, &existing.specs, &wanted);
         Ok(Plan {
             dir: self.dir.display().to_string(),
             changes,

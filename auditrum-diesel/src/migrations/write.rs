@@ -8,6 +8,7 @@ use chrono::NaiveDateTime;
 use super::header::Header;
 use super::{version, MigrationError, Plan};
 use crate::plan::Change;
+use crate::sql::CoreStamp;
 use crate::AuditConfig;
 
 /// One migration folder, rendered.
@@ -108,7 +109,9 @@ fn down_sql(
 
 fn header(change: &Change, config: &AuditConfig) -> Header {
     match change {
-        Change::CoreSchema { .. } => Header::Core(config.display_name()),
+        Change::CoreSchema { .. } | Change::UpgradeCore { .. } => {
+            Header::Core(config.display_name(), CoreStamp::current(config))
+        }
         Change::Track { spec } | Change::Retrack { spec, .. } => Header::Spec(spec.clone()),
         Change::Untrack { previous } => Header::Remove(previous.clone()),
     }

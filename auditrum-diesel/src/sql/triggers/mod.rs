@@ -74,12 +74,12 @@ impl Capture<'_> {
         )
     }
 
-    /// The values matching [`insert_into`](Self::insert_into)'s fixed columns. The context
-    /// id is an uncorrelated subquery: evaluated once per statement, and only when at
-    /// least one event is written.
+    /// The values matching [`insert_into`](Self::insert_into)'s fixed columns. The txid
+    /// and the context id are uncorrelated subqueries: evaluated once per statement (not
+    /// once per row), and only when at least one event is written.
     pub fn fixed_values(&self, operation: Operation) -> String {
         format!(
-            "'{}', {}, {}, txid_current(), (SELECT {}())",
+            "'{}', {}, {}, (SELECT txid_current()), (SELECT {}())",
             operation.as_str(),
             quote::literal(self.spec.table_schema()),
             quote::literal(self.spec.table_name()),
