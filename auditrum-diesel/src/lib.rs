@@ -166,3 +166,6 @@ struct UpgradingDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/reading.md")]
 struct ReadingDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/hardening.md")]
+struct HardeningDoctests;

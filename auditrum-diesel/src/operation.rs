@@ -23,10 +23,19 @@ pub enum Operation {
     Delete,
     /// The table was truncated.
     Truncate,
+    /// The audited table's schema changed (`ALTER TABLE`, `DROP TABLE`), recorded by the DDL
+    /// guard `harden` installs. `new_data` holds the command tag, the object identity and
+    /// the statement; `record_id` is `None`.
+    Ddl,
+    /// A retention cut of the hash chain, recorded by `purge` on the audit table itself.
+    /// `new_data` holds who, when, the cutoff and the new anchor.
+    Purge,
 }
 
 impl Operation {
-    /// Every operation, in the order the triggers are installed.
+    /// The operations the capture triggers record (one trigger each), in the order the
+    /// triggers are installed. The log also holds the events it writes about itself:
+    /// [`Operation::EVERY`].
     pub const ALL: [Operation; 4] = [
         Operation::Insert,
         Operation::Update,
@@ -34,24 +43,40 @@ impl Operation {
         Operation::Truncate,
     ];
 
-    /// The SQL spelling, as stored in the log: `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`.
+    /// Every operation an event may have: [`Operation::ALL`], then `DDL` and `PURGE`.
+    pub const EVERY: [Operation; 6] = [
+        Operation::Insert,
+        Operation::Update,
+        Operation::Delete,
+        Operation::Truncate,
+        Operation::Ddl,
+        Operation::Purge,
+    ];
+
+    /// The SQL spelling, as stored in the log: `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`,
+    /// `DDL`, `PURGE`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Operation::Insert => "INSERT",
             Operation::Update => "UPDATE",
             Operation::Delete => "DELETE",
             Operation::Truncate => "TRUNCATE",
+            Operation::Ddl => "DDL",
+            Operation::Purge => "PURGE",
         }
     }
 
     /// The lower-case suffix of the trigger and trigger-function names:
-    /// `auditlog_insert`, `auditlog_users_update`, ….
+    /// `auditlog_insert`, `auditlog_users_update`, … (only the operations of
+    /// [`Operation::ALL`] have triggers).
     pub const fn suffix(self) -> &'static str {
         match self {
             Operation::Insert => "insert",
             Operation::Update => "update",
             Operation::Delete => "delete",
             Operation::Truncate => "truncate",
+            Operation::Ddl => "ddl",
+            Operation::Purge => "purge",
         }
     }
 }
@@ -62,9 +87,10 @@ impl fmt::Display for Operation {
     }
 }
 
-/// An operation name that is not one of `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`.
+/// An operation name that is not one of `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `DDL`,
+/// `PURGE`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown operation {0:?}: INSERT, UPDATE, DELETE or TRUNCATE")]
+#[error("unknown operation {0:?}: INSERT, UPDATE, DELETE, TRUNCATE, DDL or PURGE")]
 pub struct UnknownOperation(pub String);
 
 /// Parses `INSERT`, `update`, … (any case).
@@ -72,7 +98,7 @@ impl FromStr for Operation {
     type Err = UnknownOperation;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Operation::ALL
+        Operation::EVERY
             .into_iter()
             .find(|op| op.as_str().eq_ignore_ascii_case(text))
             .ok_or_else(|| UnknownOperation(text.to_owned()))
@@ -85,7 +111,7 @@ mod tests {
 
     #[test]
     fn parses_what_it_prints_in_any_case() {
-        for op in Operation::ALL {
+        for op in Operation::EVERY {
             assert_eq!(op.as_str().parse::<Operation>(), Ok(op));
             assert_eq!(op.suffix().parse::<Operation>(), Ok(op));
         }

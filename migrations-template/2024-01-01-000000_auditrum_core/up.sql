@@ -1,4 +1,4 @@
--- auditrum: core public.auditlog v2 70e36a1f9acfc0caa6ef6cf98e497bcf4e31502480da875b910c72a8e2931248
+-- auditrum: core public.auditlog v2 69c275d2aef5b4b8278f86799792826bcc670c8bb6f9263d63ec35be321b0611
 -- Written by auditrum-diesel `makemigrations`. The `-- auditrum:` lines above tell
 -- it what this migration installs: keep them as they are.
 
@@ -10,6 +10,19 @@ DO $auditrum$
 BEGIN
     CREATE TYPE "public".auditrum_operation AS ENUM ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE');
 EXCEPTION WHEN duplicate_object THEN NULL;
+END
+$auditrum$;
+-- Events the log writes about itself: a schema change of an audited table (the DDL guard
+-- installed by `harden`) and a retention cut (`purge` with the hash chain on). Added only
+-- when missing: ALTER TYPE needs the type's owner even when the value exists.
+DO $auditrum$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_enum WHERE enumtypid = '"public".auditrum_operation'::regtype AND enumlabel = 'DDL') THEN
+        ALTER TYPE "public".auditrum_operation ADD VALUE IF NOT EXISTS 'DDL';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_enum WHERE enumtypid = '"public".auditrum_operation'::regtype AND enumlabel = 'PURGE') THEN
+        ALTER TYPE "public".auditrum_operation ADD VALUE IF NOT EXISTS 'PURGE';
+    END IF;
 END
 $auditrum$;
 
@@ -155,4 +168,4 @@ $auditrum$;
 SELECT "public"."auditlog_add_partitions"(1);
 
 -- The version of this core schema, read by `sync` to know when to upgrade it.
-COMMENT ON TABLE "public"."auditlog" IS 'auditrum core v2 70e36a1f9acfc0caa6ef6cf98e497bcf4e31502480da875b910c72a8e2931248';
+COMMENT ON TABLE "public"."auditlog" IS 'auditrum core v2 69c275d2aef5b4b8278f86799792826bcc670c8bb6f9263d63ec35be321b0611';

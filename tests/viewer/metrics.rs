@@ -130,6 +130,11 @@ async fn metrics_report_the_last_hash_chain_verification() {
         Some(1.0)
     );
     assert_eq!(value(&scrape, "auditrum_hash_chain_links", None), Some(2.0));
+    // The verification sealed everything first: nothing waits for its link.
+    assert_eq!(
+        value(&scrape, "auditrum_hash_chain_seal_lag_seconds", None),
+        Some(0.0)
+    );
     let at = value(
         &scrape,
         "auditrum_hash_chain_verified_timestamp_seconds",

@@ -260,3 +260,21 @@ async fn transaction_request_and_status_pages() {
     assert!(status.body.contains("No problems."), "{}", status.body);
     assert!(status.body.contains("Not enabled"), "no hash chain");
 }
+
+/// The DDL guard's events (issue 15) are listed and filtered like any event, with their
+/// command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ddl_events_are_listed_with_their_command() {
+    let mut fixture = Fixture::new();
+    exec(
+        &mut fixture.reader,
+        r#"INSERT INTO auditlog (operation, table_schema, table_name, new_data, txid)
+           VALUES ('DDL', 'public', 'users', '{"command_tag": "ALTER TABLE", "object_identity": "public.users", "statement": "ALTER TABLE users ADD COLUMN nickname text"}', txid_current())"#,
+    );
+    let server = fixture.serve(|v| v).await;
+    let ddl = server.get("?operation=DDL").await;
+    assert_eq!(ddl.status, 200, "{}", ddl.body);
+    assert_eq!(listed_ids(&ddl.body).len(), 1, "{}", ddl.body);
+    assert!(ddl.body.contains("op-DDL"), "{}", ddl.body);
+    assert!(ddl.body.contains("ALTER TABLE"), "{}", ddl.body);
+}

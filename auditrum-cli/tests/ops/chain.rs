@@ -10,7 +10,7 @@ use crate::common::{cli, count, stderr, stdout};
 
 /// An audited table with the chain on and some history: 3 chained transactions (one with a
 /// context), after one unchained event.
-fn chained() -> (auditrum_testdb::TestDatabase, PgConnection) {
+pub(crate) fn chained() -> (auditrum_testdb::TestDatabase, PgConnection) {
     let (db, mut conn) = audited_notes();
     conn.batch_execute("INSERT INTO notes VALUES (0, 'before the chain')")
         .unwrap();
@@ -40,7 +40,7 @@ fn chained() -> (auditrum_testdb::TestDatabase, PgConnection) {
     (db, conn)
 }
 
-fn verify(db: &auditrum_testdb::TestDatabase, extra: &[&str]) -> (Option<i32>, String) {
+pub(crate) fn verify(db: &auditrum_testdb::TestDatabase, extra: &[&str]) -> (Option<i32>, String) {
     let mut args = vec!["verify-chain"];
     args.extend(extra);
     let out = cli(&args, Some(db.url()));
@@ -241,10 +241,12 @@ fn purge_cuts_the_chain_at_a_recorded_anchor_and_it_still_verifies() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["chain"]["keep_from_seq"], 3, "{report}");
     assert_eq!(report["deleted_events"], 1 + 20 + 6, "{report}");
-    assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog_chain"), 1);
+    // The kept link, and the link of the purge's own PURGE event.
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog_chain"), 2);
+    assert_eq!(report["chain_entry"]["anchor_seq"], 3, "{report}");
     let (code, text) = verify(&db, &[]);
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("1 link(s) covering 1 event(s)"), "{text}");
+    assert!(text.contains("2 link(s) covering 2 event(s)"), "{text}");
     // Tampering after the cut is still found.
     conn.batch_execute("UPDATE auditlog SET record_id = '99'")
         .unwrap();

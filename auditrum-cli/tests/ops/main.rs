@@ -5,10 +5,12 @@
 mod common;
 
 mod chain;
+mod ddl_guard;
 mod harden;
 mod partitions;
 mod purge;
 mod status;
+mod tamper;
 
 use auditrum_testdb::TestDatabase;
 use diesel::connection::SimpleConnection;

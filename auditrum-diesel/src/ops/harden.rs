@@ -5,6 +5,9 @@
 //! and helper functions (which run as their owner), so the application role keeps no owner
 //! rights over them. Without one, the log's owner stays as it is, and `harden` refuses when
 //! that owner is the application role (an owner can always grant itself rights back).
+//!
+//! It also installs the [DDL guard](super::ddl_guard): only the admin role may drop,
+//! disable or re-route capture, and schema changes of audited tables are recorded as events.
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
@@ -19,7 +22,7 @@ const HARDEN: &str = include_str!("harden.sql");
 pub fn harden_sql(config: &AuditConfig, app_role: &str, admin_role: Option<&str>) -> String {
     let literal_name = |suffix: &str| quote::literal(&config.object(suffix));
     let chain = ChainNames::new(config);
-    template::render(
+    let privileges = template::render(
         HARDEN,
         &[
             ("app_role", quote::literal(app_role)),
@@ -59,6 +62,11 @@ pub fn harden_sql(config: &AuditConfig, app_role: &str, admin_role: Option<&str>
                     .join(", "),
             ),
         ],
+    );
+    // Then the DDL guard: nobody but the admin role switches capture off.
+    format!(
+        "{privileges}\n{}",
+        super::ddl_guard::guard_sql(config, admin_role)
     )
 }
 

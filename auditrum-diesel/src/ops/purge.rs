@@ -25,6 +25,9 @@ pub struct PurgeReport {
     pub deleted_contexts: i64,
     /// With the hash chain on: where it was cut, and its new anchor.
     pub chain: Option<ChainCut>,
+    /// With the hash chain on, when the cut moved the anchor: the `PURGE` event recording it
+    /// (sealed into the chain right after the purge commits).
+    pub chain_entry: Option<super::chain::PurgeEntry>,
     /// Whether nothing was changed.
     pub dry_run: bool,
 }
@@ -66,6 +69,12 @@ pub struct ChainCut {
     #[diesel(sql_type = BigInt)]
     #[serde(skip)]
     pub chained_after_id: i64,
+    /// The anchor before the cut: its first link…
+    #[diesel(sql_type = BigInt)]
+    pub from_anchor_seq: i64,
+    /// …and the hash that link points at.
+    #[diesel(sql_type = Text)]
+    pub from_anchor_hash: String,
 }
 
 /// Purges in one transaction.
@@ -91,9 +100,14 @@ pub fn purge(
     config: &AuditConfig,
     options: &PurgeOptions,
 ) -> Result<PurgeReport, Error> {
-    conn.transaction(|conn| {
+    let report = conn.transaction::<_, Error, _>(|conn| {
         let cutoff = cutoff(conn, options.older_than)?;
         let chain = chain_cut(conn, config, cutoff)?;
+        // Read before the cut, which may delete the events that record them.
+        let earlier_purges = match chain {
+            Some(_) => super::chain::purge_history(conn, config)?,
+            None => Vec::new(),
+        };
         let purgeable = purgeable(config, chain.as_ref());
         let mut dropped_partitions = Vec::new();
         if options.drop_partitions {
@@ -143,15 +157,34 @@ pub fn purge(
             }
             (deleted as i64, orphans as i64)
         };
+        // A cut that moved the anchor is recorded as a chained event of its own.
+        let chain_entry = match &chain {
+            Some(cut) if !options.dry_run && cut.keep_from_seq != cut.from_anchor_seq => {
+                Some(super::chain::record_purge(
+                    conn,
+                    config,
+                    earlier_purges,
+                    &cutoff.to_rfc3339(),
+                    (cut.from_anchor_seq, &cut.from_anchor_hash),
+                    (cut.keep_from_seq, &cut.anchor_hash),
+                )?)
+            }
+            _ => None,
+        };
         Ok(PurgeReport {
             cutoff,
             dropped_partitions,
             deleted_events,
             deleted_contexts,
             chain,
+            chain_entry,
             dry_run: options.dry_run,
         })
-    })
+    })?;
+    if report.chain_entry.is_some() {
+        super::chain::seal(conn, config)?;
+    }
+    Ok(report)
 }
 
 /// SQL: whether the event `e` goes (`$1` is the cutoff).
@@ -196,7 +229,8 @@ fn chain_cut(
                              WHERE started_at >= $1 ORDER BY seq LIMIT 1)
          SELECT COALESCE((SELECT seq FROM first_kept), head.last_seq + 1) AS keep_from_seq,
                 COALESCE((SELECT prev_hash FROM first_kept), head.last_hash) AS anchor_hash,
-                head.chained_after_id
+                head.chained_after_id, head.anchor_seq AS from_anchor_seq,
+                head.anchor_hash AS from_anchor_hash
          FROM head"
     ))
     .bind::<Timestamptz, _>(cutoff)

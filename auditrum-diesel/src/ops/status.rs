@@ -26,6 +26,11 @@ pub struct Status {
     pub tables: Vec<TableStatus>,
     /// The hash chain's head, when the chain is enabled.
     pub hash_chain: Option<ChainTip>,
+    /// Seconds the oldest committed, unsealed transaction has waited for its link (0 when
+    /// all are sealed); `None` without a chain. Keep it low with `seal-chain --watch`.
+    pub seal_lag_seconds: Option<f64>,
+    /// Whether the DDL guard `harden` installs is in place (and enabled).
+    pub ddl_guard: bool,
     /// Everything that needs attention, one sentence each.
     pub problems: Vec<String>,
 }
@@ -121,6 +126,9 @@ pub fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Status, Err
         Err(Error::Refused(_)) => None, // not enabled
         Err(e) => return Err(e),
     };
+    let seal_lag_seconds = chain::seal_lag(conn, config)?;
+    problems.extend(chain::state_problem(conn, config)?);
+    let ddl_guard = super::ddl_guard::installed(conn, config)?;
     for table in &tables {
         for problem in &table.problems {
             problems.push(format!("{}.{}: {problem}", table.schema, table.table));
@@ -133,6 +141,8 @@ pub fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Status, Err
         default_rows,
         tables,
         hash_chain,
+        seal_lag_seconds,
+        ddl_guard,
         problems,
     })
 }

@@ -86,7 +86,8 @@ impl BlameLine {
                     changes.insert(column, pair(Some(&value), None));
                 }
             }
-            Operation::Truncate => {}
+            // A table-wide event, or one the log wrote about itself: no field of the row.
+            Operation::Truncate | Operation::Ddl | Operation::Purge => {}
         }
         BlameLine {
             id: event.id,

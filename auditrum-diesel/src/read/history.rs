@@ -12,7 +12,8 @@ use super::EventWithContext;
 use crate::{AuditConfig, Error};
 
 /// The events of the record `key` of `schema.table`, oldest first, including the event that
-/// moved it to another key. A composite key is given as a JSON array: `[1, "a"]`.
+/// moved it to another key, and the table's schema changes (`DDL` events of the DDL guard
+/// `harden` installs). A composite key is given as a JSON array: `[1, "a"]`.
 pub fn record_history(
     conn: &mut PgConnection,
     config: &AuditConfig,
@@ -25,7 +26,7 @@ pub fn record_history(
         "SELECT e.*, c.context \
          FROM {events} e LEFT JOIN {contexts} c ON c.id = e.context_id \
          WHERE e.table_name = $1 AND e.table_schema = $2 \
-           AND (e.record_id = $3 OR e.old_record_id = $3) \
+           AND (e.record_id = $3 OR e.old_record_id = $3 OR e.operation::text = 'DDL') \
          ORDER BY e.id",
         events = config.qualified_table(),
         contexts = config.qualified_context_table(),

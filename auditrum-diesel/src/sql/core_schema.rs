@@ -39,6 +39,13 @@ pub(super) fn vars(config: &AuditConfig) -> Vec<(&'static str, String)> {
     vec![
         ("schema", quote::ident(config.schema())),
         ("schema_literal", quote::literal(config.schema())),
+        (
+            "operation_type_literal",
+            quote::literal(&format!(
+                "{}.auditrum_operation",
+                quote::ident(config.schema())
+            )),
+        ),
         ("table_literal", quote::literal(config.table())),
         ("audit_table", config.qualified_table()),
         (

@@ -8,6 +8,19 @@ BEGIN
 EXCEPTION WHEN duplicate_object THEN NULL;
 END
 $auditrum$;
+-- Events the log writes about itself: a schema change of an audited table (the DDL guard
+-- installed by `harden`) and a retention cut (`purge` with the hash chain on). Added only
+-- when missing: ALTER TYPE needs the type's owner even when the value exists.
+DO $auditrum$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_enum WHERE enumtypid = {{operation_type_literal}}::regtype AND enumlabel = 'DDL') THEN
+        ALTER TYPE {{schema}}.auditrum_operation ADD VALUE IF NOT EXISTS 'DDL';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_enum WHERE enumtypid = {{operation_type_literal}}::regtype AND enumlabel = 'PURGE') THEN
+        ALTER TYPE {{schema}}.auditrum_operation ADD VALUE IF NOT EXISTS 'PURGE';
+    END IF;
+END
+$auditrum$;
 
 -- One row per transaction (and per distinct context within it): who, why, from where.
 -- Events point at it through context_id, so a bulk write stores its context once.

@@ -142,6 +142,9 @@ fn trigger(capture: &Capture, operation: Operation) -> String {
         Operation::Update => " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
         Operation::Delete => " REFERENCING OLD TABLE AS old_rows",
         Operation::Truncate => "",
+        Operation::Ddl | Operation::Purge => {
+            unreachable!("{operation}: not a captured operation (only Operation::ALL has triggers)")
+        }
     };
     format!(
         "DROP TRIGGER IF EXISTS {name} ON {table};\n\

@@ -28,6 +28,7 @@ td.value { white-space: pre-wrap; word-break: break-word; max-width: 520px; }
 .op-UPDATE { background: #ddf4ff; color: #0550ae; }
 .op-DELETE { background: var(--del); color: var(--del-fg); }
 .op-TRUNCATE { background: #fff8c5; color: #7d4e00; }
+.op-DDL, .op-PURGE { background: #eaeef2; color: #24292f; }
 .old { background: var(--del); color: var(--del-fg); text-decoration: line-through; }
 .new { background: var(--ins); color: var(--ins-fg); }
 form.filters { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: end; background: var(--bg2);

@@ -26,7 +26,7 @@ pub(crate) struct Filters {
     user: String,
     /// The context's `request_id`.
     request: String,
-    /// `INSERT`, `UPDATE`, `DELETE` or `TRUNCATE`.
+    /// `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `DDL` or `PURGE`.
     operation: String,
     /// From this instant on (UTC unless it says otherwise).
     from: String,
@@ -184,7 +184,7 @@ pub(crate) async fn page(
             label { "operation"
                 select name="operation" {
                     option value="" { "any" }
-                    @for op in Operation::ALL.map(Operation::as_str) {
+                    @for op in Operation::EVERY.map(Operation::as_str) {
                         option value=(op) selected[filters.operation.eq_ignore_ascii_case(op)] { (op) }
                     }
                 }

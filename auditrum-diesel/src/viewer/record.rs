@@ -68,6 +68,7 @@ pub(crate) fn blame(events: &[AuditEvent]) -> Option<BTreeMap<String, Blame>> {
                 }
             }
             Operation::Delete | Operation::Truncate => fields = None,
+            Operation::Ddl | Operation::Purge => {}
         }
     }
     fields

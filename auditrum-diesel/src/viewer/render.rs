@@ -97,6 +97,11 @@ pub(crate) fn changes(event: &AuditEvent) -> Markup {
             .map(|(c, v)| (c, Some(v), None))
             .collect(),
         Operation::Truncate => Vec::new(),
+        // What the log recorded about itself: command tag, object, statement; or the cut.
+        Operation::Ddl | Operation::Purge => sorted(event.new_data.as_ref())
+            .into_iter()
+            .map(|(c, v)| (c, None, Some(v)))
+            .collect(),
     };
     html! {
         @if event.operation == Operation::Truncate {
@@ -148,6 +153,14 @@ pub(crate) fn summary(event: &AuditEvent) -> String {
             format!("{n} field(s)")
         }
         Operation::Truncate => String::new(),
+        Operation::Ddl => event
+            .new_data
+            .as_ref()
+            .and_then(|d| d.get("command_tag"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        Operation::Purge => "retention cut of the hash chain".to_owned(),
     }
 }
 

@@ -3,7 +3,7 @@
 pub(crate) mod add_partitions;
 pub(crate) mod as_of;
 pub(crate) mod blame;
-mod chain_tip;
+pub(crate) mod chain_tip;
 pub(crate) mod enable_hash_chain;
 pub(crate) mod harden;
 pub(crate) mod history;
@@ -11,7 +11,7 @@ mod init_schema;
 pub(crate) mod makemigrations;
 pub(crate) mod purge;
 pub(crate) mod revert;
-mod seal_chain;
+pub(crate) mod seal_chain;
 #[cfg(feature = "viewer")]
 pub(crate) mod serve;
 pub(crate) mod status;
@@ -58,10 +58,12 @@ pub enum Command {
     EnableHashChain(enable_hash_chain::EnableHashChain),
     /// Recompute the hash chain (in PostgreSQL and in Rust); exit 1 on a broken link.
     VerifyChain(verify_chain::VerifyChain),
-    /// Print the chain's head as JSON, to keep for `verify-chain --expected-tip`.
-    ChainTip,
-    /// Link every transaction that has ended since the last seal (run it from cron).
-    SealChain,
+    /// Print the chain's head, anchor and purges as JSON, to keep for `verify-chain
+    /// --expected-tip` (or append it to a witness file).
+    ChainTip(chain_tip::ChainTipArgs),
+    /// Link every transaction that has ended since the last seal (cron), or keep doing so
+    /// within a second of each commit until SIGTERM (`--watch`).
+    SealChain(seal_chain::SealChain),
     /// Serve the audit viewer (web pages and /metrics); loopback only unless --token.
     #[cfg(feature = "viewer")]
     Serve(serve::Serve),
@@ -92,8 +94,8 @@ pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Purge(args) => purge::run(args, context),
         Command::EnableHashChain(args) => enable_hash_chain::run(args, context),
         Command::VerifyChain(args) => verify_chain::run(args, context),
-        Command::ChainTip => chain_tip::run(context),
-        Command::SealChain => seal_chain::run(context),
+        Command::ChainTip(args) => chain_tip::run(args, context),
+        Command::SealChain(args) => seal_chain::run(args, context),
         #[cfg(feature = "viewer")]
         Command::Serve(args) => serve::run(args, context),
         Command::AsOf(args) => as_of::run(args, context),

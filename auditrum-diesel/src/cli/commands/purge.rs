@@ -60,6 +60,21 @@ pub(crate) fn run(args: Purge, context: &Context) -> Result<(), CliError> {
                 "{verb} {} context row(s) no event points at",
                 report.deleted_contexts
             );
+            if let Some(cut) = &report.chain {
+                println!(
+                    "hash chain: anchor {} {} (was {} {}); keep it with your tips",
+                    cut.keep_from_seq, cut.anchor_hash, cut.from_anchor_seq, cut.from_anchor_hash
+                );
+            }
+            if let Some(entry) = &report.chain_entry {
+                println!(
+                    "recorded as PURGE event {} (by {} at {}, cutoff {}), sealed into the chain",
+                    entry.event_id.unwrap_or_default(),
+                    entry.by,
+                    entry.at,
+                    entry.cutoff
+                );
+            }
         }
     }
     Ok(())

@@ -69,6 +69,16 @@ fn text(status: &Status) -> String {
         )),
         None => out.push_str("\nhash chain: off\n"),
     }
+    if let Some(lag) = status.seal_lag_seconds {
+        out.push_str(&format!(
+            "seal lag: {lag:.1} s (oldest committed transaction not sealed yet; `seal-chain --watch` keeps it near 0)\n"
+        ));
+    }
+    out.push_str(if status.ddl_guard {
+        "DDL guard: installed (only the admin role may drop or disable capture; schema changes are recorded)\n"
+    } else {
+        "DDL guard: not installed (run `auditrum-diesel harden --app-role … --admin-role …`)\n"
+    });
     if status.problems.is_empty() {
         out.push_str("\nno problems\n");
     } else {

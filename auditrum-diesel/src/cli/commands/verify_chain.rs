@@ -1,10 +1,13 @@
-//! `verify-chain [--expected-tip JSON|FILE]`: exit 1 and name each broken link.
+//! `verify-chain [--expected-tip JSON|FILE] [--witness FILE]`: exit 1 and name each break.
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
 use crate::cli::flags::Format;
 use crate::cli::{CliError, Context};
-use crate::ops::chain::{self, ChainReport, ChainTip};
+use crate::ops::chain::{self, witness, ChainReport, ChainTip, VerifyOptions};
 
 /// `verify-chain`.
 #[derive(Debug, Args)]
@@ -13,15 +16,35 @@ pub struct VerifyChain {
     /// deleted tail.
     #[arg(long)]
     pub expected_tip: Option<String>,
+    /// A witness file (`chain-tip --append`): every tip in it must be a prefix of today's
+    /// chain. May be given more than once.
+    #[arg(long, value_name = "FILE")]
+    pub witness: Vec<PathBuf>,
+    /// With `track_commit_timestamp = on`: a transaction whose events claim to have started
+    /// more than this many seconds before its commit is reported as backdated.
+    #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+    pub max_transaction_duration: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
 pub(crate) fn run(args: VerifyChain, context: &Context) -> Result<(), CliError> {
-    let expected = args.expected_tip.as_deref().map(parse_tip).transpose()?;
+    let mut tips: Vec<ChainTip> = args
+        .expected_tip
+        .as_deref()
+        .map(parse_tip)
+        .transpose()?
+        .into_iter()
+        .collect();
+    for path in &args.witness {
+        tips.extend(witness::read(path).map_err(|e| CliError::BadArgument(e.to_string()))?);
+    }
+    let options = VerifyOptions::default()
+        .with_tips(tips)
+        .with_max_transaction_duration(Duration::from_secs(args.max_transaction_duration));
     let mut conn = context.connect()?;
-    let report = chain::verify(&mut conn, &context.config, expected.as_ref())?;
+    let report = chain::verify_with(&mut conn, &context.config, &options)?;
     match args.format {
         Format::Json => println!(
             "{}",
@@ -62,6 +85,17 @@ fn text(report: &ChainReport) -> String {
         "{} link(s) covering {} event(s); {} event(s) from before the chain was enabled are unchained; {} event(s) of running transactions await sealing\nhead: seq {} {}\n",
         report.links, report.chained_events, report.unchained_before, report.unsealed, report.tip.seq, report.tip.link_hash
     );
+    if let Some(anchor) = report.tip.anchor_seq {
+        out.push_str(&format!(
+            "anchor: link {anchor}; {} purge(s) recorded\n",
+            report.tip.purges.len()
+        ));
+    }
+    if !report.commit_timestamps {
+        out.push_str(
+            "backdating: checked within transactions only (track_commit_timestamp is off)\n",
+        );
+    }
     if report.is_intact() {
         out.push_str("chain intact (verified by PostgreSQL's sha256 and by Rust's sha2)\n");
     }

@@ -5,7 +5,7 @@ use diesel::{Connection, PgConnection};
 
 use super::canonical;
 use super::ChainNames;
-use crate::sql::template;
+use crate::sql::{quote, template};
 use crate::{AuditConfig, Error};
 
 const ENABLE: &str = include_str!("enable.sql");
@@ -18,6 +18,18 @@ pub fn enable_sql(config: &AuditConfig) -> String {
         &[
             ("chain_table", names.chain_table()),
             ("state_table", names.state_table()),
+            ("state_table_literal", quote::literal(&names.state_table())),
+            (
+                "operation_type",
+                format!("{}.auditrum_operation", quote::ident(config.schema())),
+            ),
+            (
+                "operation_type_literal",
+                quote::literal(&format!(
+                    "{}.auditrum_operation",
+                    quote::ident(config.schema())
+                )),
+            ),
             ("audit_table", config.qualified_table()),
             ("context_table", config.qualified_context_table()),
             ("seal_function", names.seal_function()),

@@ -33,6 +33,16 @@ CREATE TABLE IF NOT EXISTS {{state_table}} (
     last_hash text NOT NULL DEFAULT repeat('0', 64)
 );
 
+-- `purge` records its cut as an event of its own (the core schema adds the value too).
+-- Only when missing: ALTER TYPE needs the type's owner, who may not be the one enabling.
+DO $auditrum$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_enum WHERE enumtypid = {{operation_type_literal}}::regtype AND enumlabel = 'PURGE') THEN
+        ALTER TYPE {{operation_type}} ADD VALUE IF NOT EXISTS 'PURGE';
+    END IF;
+END
+$auditrum$;
+
 -- Waits for the transactions writing to the audit table, so that every event after
 -- `chained_after_id` belongs to a transaction at or above the horizon.
 LOCK TABLE {{audit_table}} IN SHARE ROW EXCLUSIVE MODE;
@@ -61,6 +71,12 @@ DECLARE
     sealed integer := 0;
 BEGIN
     SELECT * INTO head FROM {{state_table}} FOR UPDATE;
+    IF NOT FOUND THEN
+        -- Deleted: the head and the anchor are unknown, so no link can be made. Only
+        -- `verify-chain` (which names it) and a restore can tell what happened.
+        RAISE EXCEPTION 'auditrum: the hash chain state row of % is missing (deleted?): nothing is sealed until it is restored; run `auditrum-diesel verify-chain`', {{state_table_literal}}
+            USING ERRCODE = 'no_data_found';
+    END IF;
     FOR events IN
         WITH todo AS (
             SELECT DISTINCT e.txid FROM {{audit_table}} e

@@ -7,19 +7,34 @@
 //! Rust (`sha2`). A deleted tail is found by comparing with a tip saved earlier
 //! ([`tip`], `--expected-tip`).
 //!
-//! Cost: writers do no chain work at all. [`seal`] (run from cron, and by [`verify`] and
-//! [`tip`]) links every transaction committed since its last run, reading their events
-//! through the `txid` index: its work per transaction does not grow with the table. Events
-//! are tamper-evident from their sealing on, so seal often.
+//! Cost: writers do no chain work at all. [`seal`] (run from cron, by [`watch`] within a
+//! second of each commit, and by [`verify`] and [`tip`]) links every transaction committed
+//! since its last run, reading their events through the `txid` index: its work per
+//! transaction does not grow with the table. Events are tamper-evident from their sealing
+//! on, and safe from a database superuser from the first published tip after that
+//! ([`witness`]); docs/hardening.md has the timeline.
+//!
+//! Purges move the chain's *anchor* (where verification starts) and record each move as a
+//! chained `PURGE` event; tips carry the anchor and the purges, so a moved anchor is found.
 
+mod anchor;
+mod backdate;
 mod canonical;
 mod enable;
+mod lag;
 mod tip;
 mod verify;
+pub mod watch;
+pub mod witness;
 
+pub use anchor::PurgeEntry;
+pub(crate) use anchor::{purge_history, record_purge};
 pub use enable::{enable, enable_sql, seal};
+pub use lag::seal_lag;
+pub(crate) use tip::state_problem;
 pub use tip::{head, tip, ChainTip};
-pub use verify::{verify, Break, ChainReport};
+pub use verify::{verify, verify_with, Break, ChainReport, VerifyOptions};
+pub use watch::{watch, WatchOptions, Watcher};
 
 use crate::AuditConfig;
 

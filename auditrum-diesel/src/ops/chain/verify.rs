@@ -2,14 +2,16 @@
 //! place the stored chain disagrees with the events.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use diesel::pg::PgRowByRowLoadingMode;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use serde::Serialize;
 
+use super::anchor::{self, PurgeEntry};
 use super::canonical::{self, EventsHasher, EVENT_PAYLOAD_SQL};
-use super::{ChainNames, ChainTip};
+use super::{backdate, ChainNames, ChainTip};
 use crate::{AuditConfig, Error};
 
 /// One place where the chain is broken.
@@ -44,8 +46,46 @@ pub struct ChainReport {
     pub unsealed: i64,
     /// The head as the chain state records it.
     pub tip: ChainTip,
+    /// Whether PostgreSQL records commit timestamps (`track_commit_timestamp`), so that
+    /// backdated transactions of their own were looked for too.
+    pub commit_timestamps: bool,
     /// Everything broken; empty when the chain verifies.
     pub breaks: Vec<Break>,
+}
+
+/// What to verify against, beyond the chain itself.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct VerifyOptions {
+    /// Tips saved earlier (`chain-tip`, a witness file): each must be a prefix of today's
+    /// chain, and its anchor and purges a prefix of today's.
+    pub tips: Vec<ChainTip>,
+    /// With commit timestamps on: a transaction whose events claim to have started longer
+    /// than this before its commit is reported as backdated. Default: one hour.
+    pub max_transaction_duration: Duration,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            tips: Vec::new(),
+            max_transaction_duration: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl VerifyOptions {
+    /// Also checks against these tips.
+    pub fn with_tips(mut self, tips: impl IntoIterator<Item = ChainTip>) -> Self {
+        self.tips.extend(tips);
+        self
+    }
+
+    /// Sets the longest transaction duration believed (see the field).
+    pub fn with_max_transaction_duration(mut self, duration: Duration) -> Self {
+        self.max_transaction_duration = duration;
+        self
+    }
 }
 
 impl ChainReport {
@@ -56,7 +96,7 @@ impl ChainReport {
 }
 
 /// The state row.
-#[derive(QueryableByName)]
+#[derive(QueryableByName, Clone)]
 struct State {
     #[diesel(sql_type = BigInt)]
     chained_after_id: i64,
@@ -101,29 +141,83 @@ struct Recomputed {
 }
 
 /// Seals what has committed, then verifies the chain of `config`'s audit log, server-side and
-/// client-side; `expected_tip` (saved earlier with `chain-tip`) also catches a deleted tail.
-#[tracing::instrument(name = "auditrum.chain.verify", skip_all, fields(audit_table = %config.qualified_table()), err)]
+/// client-side; `expected_tip` (saved earlier with `chain-tip`) also catches a deleted tail
+/// and a moved anchor. [`verify_with`] takes several tips and the backdating tolerance.
 pub fn verify(
     conn: &mut PgConnection,
     config: &AuditConfig,
     expected_tip: Option<&ChainTip>,
 ) -> Result<ChainReport, Error> {
+    let options = VerifyOptions::default().with_tips(expected_tip.cloned());
+    verify_with(conn, config, &options)
+}
+
+/// [`verify`] against every tip of `options` (a witness file holds many).
+#[tracing::instrument(name = "auditrum.chain.verify", skip_all, fields(audit_table = %config.qualified_table()), err)]
+pub fn verify_with(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    options: &VerifyOptions,
+) -> Result<ChainReport, Error> {
     let names = ChainNames::new(config);
-    super::seal(conn, config)?;
+    if let Err(refused) = require_enabled(conn, &names) {
+        // A tip proves a chain existed: its tables being gone is a break, not a refusal.
+        return match options.tips.iter().max_by_key(|t| t.seq) {
+            Some(tip) => Ok(tables_gone(&names, tip)),
+            None => Err(refused),
+        };
+    }
+    let has_state = count(
+        conn,
+        &format!("SELECT count(*) AS n FROM {}", names.state_table()),
+    )? > 0;
+    if has_state {
+        super::seal(conn, config)?;
+    }
+    let expected_tip = &options.tips;
     // One snapshot for every query: writers may go on meanwhile.
     conn.build_transaction()
         .repeatable_read()
         .read_only()
         .run(|conn| {
-            let state: State = diesel::sql_query(format!(
+            let mut breaks = BTreeMap::new();
+            let state: Option<State> = diesel::sql_query(format!(
                 "SELECT chained_after_id, sealed_below_txid, anchor_seq, anchor_hash, last_seq, last_hash FROM {}",
                 names.state_table()
             ))
-            .get_result(conn)?;
+            .get_result(conn)
+            .optional()?;
             let server = server_links(conn, config, &names)?;
             let client = client_recompute(conn, config, &names)?;
-
-            let mut breaks = BTreeMap::new();
+            let both = ["server", "client"];
+            let (state, history) = match state {
+                Some(state) => {
+                    let history = anchor::history(conn, config, &names)?;
+                    let found = anchor::check(
+                        (state.anchor_seq, &state.anchor_hash),
+                        &history,
+                        expected_tip,
+                    );
+                    for side in both {
+                        record(&mut breaks, side, found.clone());
+                    }
+                    (state, history)
+                }
+                None => {
+                    let missing = Break {
+                        seq: None,
+                        txid: None,
+                        problem: super::tip::missing_state(&names),
+                        expected: "one state row (head and anchor)".to_owned(),
+                        found: "none".to_owned(),
+                        found_by: Vec::new(),
+                    };
+                    for side in both {
+                        record(&mut breaks, side, vec![missing.clone()]);
+                    }
+                    (State::from_links(&server), Vec::new())
+                }
+            };
             let server_found: Vec<(Link, Recomputed)> = server
                 .iter()
                 .map(|l| {
@@ -140,7 +234,7 @@ pub fn verify(
             record(
                 &mut breaks,
                 "server",
-                check_links(&state, &server_found, expected_tip),
+                check_links(&state, &server_found, expected_tip, &history),
             );
             let client_found: Vec<(Link, Recomputed)> = server
                 .iter()
@@ -161,12 +255,17 @@ pub fn verify(
             record(
                 &mut breaks,
                 "client",
-                check_links(&state, &client_found, expected_tip),
+                check_links(&state, &client_found, expected_tip, &history),
             );
-            let both = ["server", "client"];
-            for stray in unchained_after(conn, config, &names, &state)? {
-                record(&mut breaks, both[0], vec![stray.clone()]);
-                record(&mut breaks, both[1], vec![stray]);
+            let strays = if has_state {
+                unchained_after(conn, config, &names, &state)?
+            } else {
+                Vec::new() // the chain's start is unknown
+            };
+            let backdated = backdate::find(conn, config, &names, options.max_transaction_duration)?;
+            for side in both {
+                record(&mut breaks, side, strays.clone());
+                record(&mut breaks, side, backdated.clone());
             }
             let unchained_before = count(
                 conn,
@@ -196,10 +295,67 @@ pub fn verify(
                     seq: state.last_seq,
                     link_hash: state.last_hash.clone(),
                     sealed_at: None,
+                    anchor_seq: Some(state.anchor_seq),
+                    anchor_hash: Some(state.anchor_hash.clone()),
+                    purges: history,
                 },
+                commit_timestamps: backdate::commit_timestamps_on(conn)?,
                 breaks: breaks.into_values().collect(),
             })
         })
+}
+
+impl State {
+    /// Stands in for a deleted state row: the chain as its links say it is.
+    fn from_links(links: &[Link]) -> State {
+        let (anchor_seq, anchor_hash) = links.first().map_or_else(anchor::initial, |l| {
+            (l.seq, l.prev_hash.clone().unwrap_or_default())
+        });
+        let (last_seq, last_hash) = links.last().map_or_else(
+            || (anchor_seq - 1, anchor_hash.clone()),
+            |l| (l.seq, l.link_hash.clone().unwrap_or_default()),
+        );
+        State {
+            chained_after_id: 0,
+            sealed_below_txid: 0,
+            anchor_seq,
+            anchor_hash,
+            last_seq,
+            last_hash,
+        }
+    }
+}
+
+/// The report when the chain's tables are gone although `tip` shows it existed.
+fn tables_gone(names: &ChainNames, tip: &ChainTip) -> ChainReport {
+    ChainReport {
+        links: 0,
+        chained_events: 0,
+        unchained_before: 0,
+        unsealed: 0,
+        tip: ChainTip {
+            seq: 0,
+            link_hash: String::new(),
+            sealed_at: None,
+            anchor_seq: None,
+            anchor_hash: None,
+            purges: Vec::new(),
+        },
+        commit_timestamps: false,
+        breaks: vec![Break {
+            seq: None,
+            txid: None,
+            problem: format!(
+                "the hash chain's tables ({}, {}) are gone (dropped), though an expected tip shows a chain of {} link(s)",
+                names.chain_table(),
+                names.state_table(),
+                tip.seq
+            ),
+            expected: format!("{} {}", tip.seq, tip.link_hash),
+            found: "no chain".to_owned(),
+            found_by: vec!["server", "client"],
+        }],
+    }
 }
 
 /// Refuses when the chain was never enabled.
@@ -287,7 +443,8 @@ fn client_recompute(
 fn check_links(
     state: &State,
     links: &[(Link, Recomputed)],
-    expected_tip: Option<&ChainTip>,
+    expected_tips: &[ChainTip],
+    history: &[PurgeEntry],
 ) -> Vec<Break> {
     let mut breaks = Vec::new();
     let mut at = |link: Option<&Link>, problem: &str, expected: String, found: String| {
@@ -366,9 +523,17 @@ fn check_links(
             format!("{last_seq} {last_hash}"),
         );
     }
-    if let Some(tip) = expected_tip {
+    for tip in expected_tips {
         let link = links.iter().map(|(l, _)| l).find(|l| l.seq == tip.seq);
         match link {
+            // An empty chain's tip, or a link a recorded purge removed.
+            None if tip.seq == 0 || anchor::purged(tip.seq, history) => {}
+            None if tip.seq < state.anchor_seq => at(
+                None,
+                "the expected tip's link is gone, and no recorded purge removed it (links vanished before the anchor)",
+                format!("{} {}", tip.seq, tip.link_hash),
+                format!("anchor at {}, no purge recorded past link {}", state.anchor_seq, tip.seq),
+            ),
             None => at(
                 None,
                 "the expected tip's link is gone (the tail was deleted)",

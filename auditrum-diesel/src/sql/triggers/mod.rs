@@ -28,6 +28,9 @@ impl Capture<'_> {
             Operation::Update => update::statement(self),
             Operation::Delete => delete::statement(self),
             Operation::Truncate => truncate::statement(self),
+            Operation::Ddl | Operation::Purge => unreachable!(
+                "{operation}: not a captured operation (only Operation::ALL has triggers)"
+            ),
         }
     }
 
@@ -156,7 +159,7 @@ fn json_object(alias: &str, names: &[String]) -> String {
 }
 
 /// Cuts a name to PostgreSQL's 63-byte identifier limit, keeping it unique with a hash.
-fn shorten(name: &str) -> String {
+pub(crate) fn shorten(name: &str) -> String {
     const LIMIT: usize = 63;
     if name.len() <= LIMIT {
         return name.to_owned();

@@ -38,6 +38,8 @@ pub(super) struct Reading {
     pub stats: Vec<ColumnStats>,
     pub analyzed_rows: f64,
     pub chain: Option<ChainState>,
+    /// Seconds the oldest committed, unsealed transaction has waited (`ops::chain::seal_lag`).
+    pub seal_lag: Option<f64>,
     pub tracked: i64,
 }
 
@@ -104,11 +106,13 @@ pub(super) fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Read
         config.qualified_registry_table()
     ))
     .get_result(conn)?;
+    let seal_lag = crate::ops::chain::seal_lag(conn, config)?;
     Ok(Reading {
         partitions,
         stats,
         analyzed_rows: analyzed_rows.rows,
         chain,
+        seal_lag,
         tracked: tracked.count,
     })
 }

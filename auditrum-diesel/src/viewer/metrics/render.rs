@@ -85,6 +85,12 @@ const METRICS: &[Metric] = &[
         samples: |v| v.chain_sealed_at.and_then(one),
     },
     Metric {
+        name: "auditrum_hash_chain_seal_lag_seconds",
+        help: "Age of the oldest committed transaction not sealed yet (0 when all are): its events are not tamper-evident yet.",
+        label: "",
+        samples: |v| v.chain_seal_lag.and_then(one),
+    },
+    Metric {
         name: "auditrum_hash_chain_verified_timestamp_seconds",
         help: "When this viewer last verified the hash chain (Unix time).",
         label: "",

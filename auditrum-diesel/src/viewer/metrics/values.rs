@@ -24,6 +24,7 @@ pub(super) struct Values {
     pub chain_enabled: f64,
     pub chain_links: Option<f64>,
     pub chain_sealed_at: Option<f64>,
+    pub chain_seal_lag: Option<f64>,
     pub verification: Option<Verified>,
 }
 
@@ -65,6 +66,7 @@ impl Values {
                 .as_ref()
                 .and_then(|c| c.sealed_at)
                 .map(|at| at.timestamp() as f64),
+            chain_seal_lag: reading.seal_lag,
             verification: verification.map(|v| Verified {
                 at: v.at.timestamp() as f64,
                 intact: f64::from(u8::from(v.is_intact())),
