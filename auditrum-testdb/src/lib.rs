@@ -35,6 +35,9 @@
 //! // `db` is dropped here, and its database with it.
 //! ```
 //!
+//! A benchmark calls [`durable_server()`] instead: a local cluster like the
+//! third option, but with PostgreSQL's default durability settings.
+//!
 //! Everything panics with an explanation when it fails: this crate is for
 //! tests, where a panic is the clearest report. Unix only.
 #![warn(missing_docs)]
@@ -74,20 +77,70 @@ const ATTEMPTS: u32 = 5;
 /// remembered: later calls panic with the same message instead of trying
 /// again, so one broken setup does not start a server per test.
 pub fn server() -> &'static Server {
+    match shared(start_server) {
+        Ok(server) => server,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// A local `initdb` cluster with PostgreSQL's default settings (durability on:
+/// `fsync`, `synchronous_commit`, `full_page_writes`), for a benchmark that must
+/// not measure a server tuned for tests. `DATABASE_URL` and Docker are not
+/// looked at.
+///
+/// It is this process's [`server()`]: started on first use, stopped and removed
+/// at exit like the test cluster, and [`TestDatabase::new`] makes databases on it.
+///
+/// # Errors
+///
+/// When the cluster cannot be started (the message says why), or when this
+/// process already started its server with [`server()`].
+pub fn durable_server() -> Result<&'static Server, String> {
+    let server = shared(|| local_server(local::Durability::ServerDefault))
+        .as_ref()
+        .map_err(Clone::clone)?;
+    if server.durable {
+        Ok(server)
+    } else {
+        Err(format!(
+            "auditrum-testdb: this process already uses {} (started by server()), not a \
+             durable server",
+            server.description
+        ))
+    }
+}
+
+/// The one server of this process: the first caller's `start` makes it. A
+/// panic in `start` is kept as the error message, for every later caller.
+fn shared(start: fn() -> Server) -> &'static Result<Server, String> {
     static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
-    let started = SERVER.get_or_init(|| {
-        std::panic::catch_unwind(start_server).map_err(|payload| {
+    SERVER.get_or_init(|| {
+        std::panic::catch_unwind(start).map_err(|payload| {
             payload
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
                 .unwrap_or_else(|| "auditrum-testdb: the server failed to start".to_owned())
         })
-    });
-    match started {
-        Ok(server) => server,
-        Err(message) => panic!("{message}"),
-    }
+    })
+}
+
+/// Starts a local cluster (see `local`) and announces it.
+fn local_server(durability: local::Durability) -> Server {
+    let cluster = local::start(durability);
+    let kind = match durability {
+        local::Durability::Off => "local initdb cluster",
+        local::Durability::ServerDefault => "durable local initdb cluster (server defaults)",
+    };
+    let description = format!("{kind} at {}", cluster.dir.display());
+    let mut server = Server::new(
+        cluster.url_for("postgres"),
+        Source::Local(cluster),
+        description,
+    );
+    server.durable = durability == local::Durability::ServerDefault;
+    announce(&server);
+    server
 }
 
 fn start_server() -> Server {
@@ -156,15 +209,7 @@ fn start_server() -> Server {
         }
     }
 
-    let cluster = local::start();
-    let description = format!("local initdb cluster at {}", cluster.dir.display());
-    let server = Server::new(
-        cluster.url_for("postgres"),
-        Source::Local(cluster),
-        description,
-    );
-    announce(&server);
-    server
+    local_server(local::Durability::Off)
 }
 
 fn announce(server: &Server) {
@@ -216,6 +261,8 @@ pub struct Server {
     /// The admin connection, made on first use, and the lock that serializes
     /// database creation and removal in this process.
     admin: Mutex<Option<PgConnection>>,
+    /// Started by [`durable_server()`].
+    durable: bool,
 }
 
 impl fmt::Debug for Server {
@@ -234,6 +281,7 @@ impl Server {
             description,
             admin_url,
             admin: Mutex::new(None),
+            durable: false,
         }
     }
 
@@ -248,7 +296,9 @@ impl Server {
     }
 
     /// Where the server came from, for logs: `"DATABASE_URL"`,
-    /// `"testcontainers"`, or `"local initdb cluster at <directory>"`.
+    /// `"testcontainers"`, `"local initdb cluster at <directory>"` or, from
+    /// [`durable_server()`], `"durable local initdb cluster (server defaults)
+    /// at <directory>"`.
     pub fn description(&self) -> &str {
         &self.description
     }
