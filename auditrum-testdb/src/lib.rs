@@ -11,10 +11,12 @@
 //!    and keyword/value (`host=… dbname=…`) forms work.
 //! 2. **Docker**, with the cargo feature `testcontainers` and only when a
 //!    Docker engine answers `GET /_ping` on `DOCKER_HOST` (`unix://` or
-//!    `tcp://`) or `/var/run/docker.sock` within 2 s: a `postgres:15-alpine`
-//!    container, kept for the whole process and removed at exit. When the
-//!    feature is on but no engine answers, a line on stderr says so and the
-//!    next option is used.
+//!    `tcp://`) or `/var/run/docker.sock` within 2 s: a `postgres:15` container
+//!    (or the image in `AUDITRUM_TESTDB_IMAGE`), kept for the whole process and
+//!    removed at exit. Docker pulls the image only when it is missing; without
+//!    Docker Hub, `auditrum-testdb/docker/build-postgres-image` builds it from
+//!    Debian's packages. When the feature is on but no engine answers, a line
+//!    on stderr says so and the next option is used.
 //! 3. **A local cluster**: `initdb` into a fresh directory
 //!    `auditrum-pg-<pid>-<random>` under the temporary directory, and a
 //!    `postgres` child process listening only on a Unix socket in that
@@ -486,3 +488,8 @@ pub(crate) fn random_u64() -> u64 {
     hasher.write_u64(CALLS.fetch_add(1, Ordering::Relaxed));
     hasher.finish()
 }
+
+// The README's example compiles as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
