@@ -11,23 +11,22 @@ mod measure;
 mod pgbench;
 mod report;
 mod run;
-mod server;
 mod workload;
 
 pub use args::{Format, Options, Stage};
 pub use error::BenchError;
 pub use report::{Report, Row, Target};
-pub use server::Cluster;
 pub use workload::{Scratch, Setup, Variant, Workload};
 
-/// Runs the benchmark: against `options.url`, or a throwaway local cluster with default
-/// settings when there is none.
+/// Runs the benchmark: against `options.url`, or when there is none a throwaway local
+/// cluster with PostgreSQL's default settings (`auditrum_testdb::durable_server`), stopped
+/// when the process exits.
 pub fn run(options: &Options) -> Result<Report, BenchError> {
     match &options.url {
         Some(url) => run::run(options, url, false),
         None => {
-            let cluster = Cluster::start().map_err(BenchError::Connect)?;
-            run::run(options, &cluster.url(), true)
+            let server = auditrum_testdb::durable_server().map_err(BenchError::Connect)?;
+            run::run(options, &server.url_for("postgres"), true)
         }
     }
 }

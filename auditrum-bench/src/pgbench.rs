@@ -22,7 +22,7 @@ pub struct Bench {
 /// in `postgresql-<version>` (with `postgresql-contrib` on older releases).
 pub fn find() -> Option<PathBuf> {
     let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(dir) = crate::server::find_bindir() {
+    if let Some(dir) = auditrum_testdb::pg_bindir() {
         candidates.push(dir.join("pgbench"));
     }
     if let Some(path) = std::env::var_os("PATH") {

@@ -1,5 +1,8 @@
-//! The `testcontainers` feature: a `postgres:15-alpine` container, used only
-//! when a Docker engine really answers.
+//! The `testcontainers` feature: a PostgreSQL container (`postgres:15`, or
+//! `$AUDITRUM_TESTDB_IMAGE`), used only when a Docker engine really answers.
+//!
+//! Docker pulls the image only when it is missing: without Docker Hub, build it
+//! with `auditrum-testdb/docker/build-postgres-image` (Debian's PostgreSQL 15).
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -99,10 +102,34 @@ fn exchange(mut stream: impl Read + Write) -> io::Result<String> {
     Ok(String::from_utf8_lossy(&response).into_owned())
 }
 
+/// The image used when `$AUDITRUM_TESTDB_IMAGE` is not set.
+const DEFAULT_IMAGE: &str = "postgres:15";
+
+/// The image's name and tag: `$AUDITRUM_TESTDB_IMAGE` (`name[:tag]`, any image
+/// that takes the official image's `POSTGRES_*` variables and server arguments)
+/// or [`DEFAULT_IMAGE`].
+fn image() -> (String, String) {
+    let image = std::env::var("AUDITRUM_TESTDB_IMAGE")
+        .ok()
+        .filter(|image| !image.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_IMAGE.to_owned());
+    // A `:` after the last `/` starts the tag (a registry may have a `:port`).
+    let name_end = image.rfind('/').map_or(0, |slash| slash + 1);
+    match image[name_end..].rfind(':') {
+        Some(colon) => (
+            image[..name_end + colon].to_owned(),
+            image[name_end + colon + 1..].to_owned(),
+        ),
+        None => (image, "latest".to_owned()),
+    }
+}
+
 /// Starts the container and returns the admin URL of its server.
 pub(crate) fn start() -> Result<String, String> {
+    let (name, tag) = image();
     let container = Postgres::default()
-        .with_tag("15-alpine")
+        .with_name(name.as_str())
+        .with_tag(tag.as_str())
         .with_cmd([
             "-c",
             "fsync=off",
@@ -116,7 +143,7 @@ pub(crate) fn start() -> Result<String, String> {
         .with_shm_size(256 * 1024 * 1024)
         .with_label("auditrum-testdb", "1")
         .start()
-        .map_err(|error| format!("cannot start postgres:15-alpine: {error}"))?;
+        .map_err(|error| format!("cannot start {name}:{tag}: {error}"))?;
     let host = container
         .get_host()
         .map_err(|error| format!("cannot get the container's host: {error}"))?;

@@ -11,10 +11,12 @@
 //!    and keyword/value (`host=… dbname=…`) forms work.
 //! 2. **Docker**, with the cargo feature `testcontainers` and only when a
 //!    Docker engine answers `GET /_ping` on `DOCKER_HOST` (`unix://` or
-//!    `tcp://`) or `/var/run/docker.sock` within 2 s: a `postgres:15-alpine`
-//!    container, kept for the whole process and removed at exit. When the
-//!    feature is on but no engine answers, a line on stderr says so and the
-//!    next option is used.
+//!    `tcp://`) or `/var/run/docker.sock` within 2 s: a `postgres:15` container
+//!    (or the image in `AUDITRUM_TESTDB_IMAGE`), kept for the whole process and
+//!    removed at exit. Docker pulls the image only when it is missing; without
+//!    Docker Hub, `auditrum-testdb/docker/build-postgres-image` builds it from
+//!    Debian's packages. When the feature is on but no engine answers, a line
+//!    on stderr says so and the next option is used.
 //! 3. **A local cluster**: `initdb` into a fresh directory
 //!    `auditrum-pg-<pid>-<random>` under the temporary directory, and a
 //!    `postgres` child process listening only on a Unix socket in that
@@ -34,6 +36,9 @@
 //! conn.batch_execute("CREATE TABLE t (id int)").unwrap();
 //! // `db` is dropped here, and its database with it.
 //! ```
+//!
+//! A benchmark calls [`durable_server()`] instead: a local cluster like the
+//! third option, but with PostgreSQL's default durability settings.
 //!
 //! Everything panics with an explanation when it fails: this crate is for
 //! tests, where a panic is the clearest report. Unix only.
@@ -74,20 +79,77 @@ const ATTEMPTS: u32 = 5;
 /// remembered: later calls panic with the same message instead of trying
 /// again, so one broken setup does not start a server per test.
 pub fn server() -> &'static Server {
+    match shared(start_server) {
+        Ok(server) => server,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// The directory of the PostgreSQL server binaries (`initdb`, `postgres`, `pgbench`) that a
+/// local cluster would use: `$AUDITRUM_PG_BINDIR`, `PATH`, `pg_config --bindir` or
+/// `/usr/lib/postgresql/*/bin`, in that order. `None` when no server is installed.
+pub fn pg_bindir() -> Option<std::path::PathBuf> {
+    local::find_bindir()
+}
+
+/// A local `initdb` cluster with PostgreSQL's default settings (durability on:
+/// `fsync`, `synchronous_commit`, `full_page_writes`), for a benchmark that must
+/// not measure a server tuned for tests. `DATABASE_URL` and Docker are not
+/// looked at.
+///
+/// It is this process's [`server()`]: started on first use, stopped and removed
+/// at exit like the test cluster, and [`TestDatabase::new`] makes databases on it.
+///
+/// # Errors
+///
+/// When the cluster cannot be started (the message says why), or when this
+/// process already started its server with [`server()`].
+pub fn durable_server() -> Result<&'static Server, String> {
+    let server = shared(|| local_server(local::Durability::ServerDefault))
+        .as_ref()
+        .map_err(Clone::clone)?;
+    if server.durable {
+        Ok(server)
+    } else {
+        Err(format!(
+            "auditrum-testdb: this process already uses {} (started by server()), not a \
+             durable server",
+            server.description
+        ))
+    }
+}
+
+/// The one server of this process: the first caller's `start` makes it. A
+/// panic in `start` is kept as the error message, for every later caller.
+fn shared(start: fn() -> Server) -> &'static Result<Server, String> {
     static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
-    let started = SERVER.get_or_init(|| {
-        std::panic::catch_unwind(start_server).map_err(|payload| {
+    SERVER.get_or_init(|| {
+        std::panic::catch_unwind(start).map_err(|payload| {
             payload
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
                 .unwrap_or_else(|| "auditrum-testdb: the server failed to start".to_owned())
         })
-    });
-    match started {
-        Ok(server) => server,
-        Err(message) => panic!("{message}"),
-    }
+    })
+}
+
+/// Starts a local cluster (see `local`) and announces it.
+fn local_server(durability: local::Durability) -> Server {
+    let cluster = local::start(durability);
+    let kind = match durability {
+        local::Durability::Off => "local initdb cluster",
+        local::Durability::ServerDefault => "durable local initdb cluster (server defaults)",
+    };
+    let description = format!("{kind} at {}", cluster.dir.display());
+    let mut server = Server::new(
+        cluster.url_for("postgres"),
+        Source::Local(cluster),
+        description,
+    );
+    server.durable = durability == local::Durability::ServerDefault;
+    announce(&server);
+    server
 }
 
 fn start_server() -> Server {
@@ -156,15 +218,7 @@ fn start_server() -> Server {
         }
     }
 
-    let cluster = local::start();
-    let description = format!("local initdb cluster at {}", cluster.dir.display());
-    let server = Server::new(
-        cluster.url_for("postgres"),
-        Source::Local(cluster),
-        description,
-    );
-    announce(&server);
-    server
+    local_server(local::Durability::Off)
 }
 
 fn announce(server: &Server) {
@@ -216,6 +270,8 @@ pub struct Server {
     /// The admin connection, made on first use, and the lock that serializes
     /// database creation and removal in this process.
     admin: Mutex<Option<PgConnection>>,
+    /// Started by [`durable_server()`].
+    durable: bool,
 }
 
 impl fmt::Debug for Server {
@@ -234,6 +290,7 @@ impl Server {
             description,
             admin_url,
             admin: Mutex::new(None),
+            durable: false,
         }
     }
 
@@ -248,7 +305,9 @@ impl Server {
     }
 
     /// Where the server came from, for logs: `"DATABASE_URL"`,
-    /// `"testcontainers"`, or `"local initdb cluster at <directory>"`.
+    /// `"testcontainers"`, `"local initdb cluster at <directory>"` or, from
+    /// [`durable_server()`], `"durable local initdb cluster (server defaults)
+    /// at <directory>"`.
     pub fn description(&self) -> &str {
         &self.description
     }
@@ -436,3 +495,8 @@ pub(crate) fn random_u64() -> u64 {
     hasher.write_u64(CALLS.fetch_add(1, Ordering::Relaxed));
     hasher.finish()
 }
+
+// The README's example compiles as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -65,8 +65,18 @@ struct RunAs {
     gid: libc::gid_t,
 }
 
+/// Whether the cluster trades durability for speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// `fsync`, `synchronous_commit` and `full_page_writes` off: for tests, whose data
+    /// dies with the process anyway.
+    Off,
+    /// PostgreSQL's defaults: for a benchmark, which must measure a real server.
+    ServerDefault,
+}
+
 /// Makes and starts a fresh cluster, panicking with an explanation on failure.
-pub(crate) fn start() -> LocalCluster {
+pub(crate) fn start(durability: Durability) -> LocalCluster {
     let bindir = find_bindir().unwrap_or_else(|| {
         panic!(
             "auditrum-testdb: no PostgreSQL server binaries found (looked for `initdb` and \
@@ -93,7 +103,7 @@ pub(crate) fn start() -> LocalCluster {
     }
 
     init_cluster(&bindir, &dir, run_as.as_ref());
-    spawn_postmaster(&bindir, &dir, run_as.as_ref());
+    spawn_postmaster(&bindir, &dir, run_as.as_ref(), durability);
     let cluster = LocalCluster { dir };
     wait_until_ready(&cluster);
     cluster
@@ -102,7 +112,7 @@ pub(crate) fn start() -> LocalCluster {
 /// Looks for a directory holding both `initdb` and `postgres`: in
 /// `$AUDITRUM_PG_BINDIR`, on `PATH`, in `pg_config --bindir`, then in the
 /// highest version of Debian's `/usr/lib/postgresql/*/bin`.
-fn find_bindir() -> Option<PathBuf> {
+pub(crate) fn find_bindir() -> Option<PathBuf> {
     let has_server =
         |dir: &Path| is_executable(&dir.join("initdb")) && is_executable(&dir.join("postgres"));
 
@@ -371,7 +381,7 @@ fn init_cluster(bindir: &Path, dir: &Path, run_as: Option<&RunAs>) {
 /// Starts the postmaster from a thread that never exits, so that the
 /// parent-death signal (which Linux ties to the forking *thread*) fires only
 /// when the whole process dies.
-fn spawn_postmaster(bindir: &Path, dir: &Path, run_as: Option<&RunAs>) {
+fn spawn_postmaster(bindir: &Path, dir: &Path, run_as: Option<&RunAs>, durability: Durability) {
     let log_path = dir.join("postgres.log");
     let log = File::create(&log_path).unwrap_or_else(|error| {
         panic!(
@@ -391,14 +401,17 @@ fn spawn_postmaster(bindir: &Path, dir: &Path, run_as: Option<&RunAs>) {
         .arg(dir)
         .arg("-p")
         .arg(PORT.to_string());
-    for setting in [
-        "listen_addresses=",
-        "fsync=off",
-        "synchronous_commit=off",
-        "full_page_writes=off",
-        "max_connections=300",
-        "shared_buffers=128MB",
-    ] {
+    let for_tests: &[&str] = match durability {
+        Durability::Off => &[
+            "fsync=off",
+            "synchronous_commit=off",
+            "full_page_writes=off",
+            "max_connections=300",
+            "shared_buffers=128MB",
+        ],
+        Durability::ServerDefault => &[],
+    };
+    for setting in ["listen_addresses="].iter().chain(for_tests) {
         command.arg("-c").arg(setting);
     }
     prepare(&mut command, dir, run_as);

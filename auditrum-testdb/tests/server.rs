@@ -129,3 +129,10 @@ fn server_describes_itself() {
     );
     assert!(server().url_for("some_db").contains("some_db"));
 }
+
+#[test]
+fn durable_server_is_refused_once_the_test_server_runs() {
+    let _ = server();
+    let error = auditrum_testdb::durable_server().unwrap_err();
+    assert!(error.contains("already uses"), "{error}");
+}

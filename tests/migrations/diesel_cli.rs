@@ -3,7 +3,7 @@
 //! undoes an auditrum migration cleanly.
 //!
 //! Needs `diesel` (diesel_cli with the postgres feature): `$DIESEL_BIN`, else on `PATH`,
-//! else in `$CARGO_HOME/bin`. CI installs it.
+//! else in `$CARGO_HOME/bin`, else in `target/tools/bin` where `scripts/test` builds it.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -25,16 +25,20 @@ fn diesel_bin() -> PathBuf {
         .map(PathBuf::from)
         .or_else(|| env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
         .map(|home| home.join("bin"));
+    let provisioned = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools/bin");
     env::var_os("PATH")
         .iter()
         .flat_map(env::split_paths)
         .chain(cargo_bin)
+        .chain([provisioned])
         .map(|dir| dir.join("diesel"))
         .find(|bin| bin.is_file())
         .unwrap_or_else(|| {
             panic!(
-                "the `diesel` command is needed: cargo install diesel_cli \
-                 --no-default-features --features postgres (or set DIESEL_BIN)"
+                "the `diesel` command is needed and was not found (DIESEL_BIN, PATH, \
+                 $CARGO_HOME/bin, target/tools/bin): run `scripts/test`, which builds it into \
+                 target/tools, or `cargo install diesel_cli --no-default-features --features \
+                 postgres`"
             )
         })
 }

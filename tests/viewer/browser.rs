@@ -33,8 +33,9 @@ fn binary(env: &str, candidates: &[&str]) -> PathBuf {
         }
     }
     panic!(
-        "browser tests need Debian's chromium and chromium-driver \
-         (apt-get install chromium chromium-driver), or {env}=/path: none of {candidates:?} exists"
+        "browser tests need Debian's chromium and chromium-driver: run `scripts/test`, which \
+         installs them (as root or with sudo), or `apt-get install chromium chromium-driver`, \
+         or set {env}=/path; none of {candidates:?} exists"
     );
 }
 
