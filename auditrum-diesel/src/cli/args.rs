@@ -87,6 +87,10 @@ pub enum Command {
     /// Check each record's events chain and end in its live row; exit 1 on changes made
     /// while the triggers were off.
     VerifyHistory(commands::verify_history::VerifyHistory),
+    /// Move month partitions older than a cutoff to Parquet files with a manifest, then
+    /// drop them (feature `archive`).
+    #[cfg(feature = "archive")]
+    Archive(commands::archive::Archive),
 }
 
 /// `--dry-run`.

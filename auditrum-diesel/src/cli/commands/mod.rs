@@ -1,6 +1,8 @@
 //! One file per subcommand.
 
 pub(crate) mod add_partitions;
+#[cfg(feature = "archive")]
+pub(crate) mod archive;
 pub(crate) mod as_of;
 pub(crate) mod blame;
 mod chain_tip;
@@ -47,5 +49,7 @@ pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Blame(args) => blame::run(args, context),
         Command::Revert(args) => revert::run(args, context),
         Command::VerifyHistory(args) => verify_history::run(args, context),
+        #[cfg(feature = "archive")]
+        Command::Archive(args) => archive::run(args, context),
     }
 }

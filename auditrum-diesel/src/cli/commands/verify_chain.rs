@@ -16,10 +16,22 @@ pub struct VerifyChain {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also verify an archive written by `archive` (a directory): its files against their
+    /// manifests, and the chain recomputed from its rows up to the live chain.
+    #[cfg(feature = "archive")]
+    #[arg(long)]
+    pub archive: Option<String>,
 }
 
 pub(crate) fn run(args: VerifyChain, context: &Context) -> Result<(), CliError> {
     let expected = args.expected_tip.as_deref().map(parse_tip).transpose()?;
+    #[cfg(feature = "archive")]
+    let archive_intact = match &args.archive {
+        Some(location) => super::archive::verify(location, args.format, context)?,
+        None => true,
+    };
+    #[cfg(not(feature = "archive"))]
+    let archive_intact = true;
     let mut conn = context.connect()?;
     let report = chain::verify(&mut conn, &context.config, expected.as_ref())?;
     match args.format {
@@ -29,7 +41,11 @@ pub(crate) fn run(args: VerifyChain, context: &Context) -> Result<(), CliError> 
         ),
         Format::Text => print!("{}", text(&report)),
     }
-    if report.is_intact() {
+    if !archive_intact {
+        Err(CliError::ProblemsFound(
+            "the archive does not verify (see BROKEN above)".to_owned(),
+        ))
+    } else if report.is_intact() {
         Ok(())
     } else {
         Err(CliError::ProblemsFound(format!(

@@ -12,7 +12,7 @@
 //! through the `txid` index: its work per transaction does not grow with the table. Events
 //! are tamper-evident from their sealing on, so seal often.
 
-mod canonical;
+pub(crate) mod canonical;
 mod enable;
 mod tip;
 mod verify;
