@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use serde_json::{json, Value};
 
-use crate::{archivable, archive_dir, month, run_archive};
+use crate::{archivable, archive_dir, month, run_archive, verify};
 
 const QUERIES: &str = include_str!("duckdb_queries.py");
 
@@ -95,4 +95,99 @@ fn duckdb_counts_and_one_records_history_match_postgresql() {
         })
         .collect();
     assert_eq!(answer["history"], Value::Array(expected));
+
+    // Ours: `history --archive` reads the same files.
+    let out = crate::common::cli(
+        &[
+            "history",
+            "notes",
+            "42",
+            "--format",
+            "json",
+            "--archive",
+            dir.path().to_str().unwrap(),
+        ],
+        Some(db.url()),
+    );
+    assert!(out.status.success(), "{}", crate::common::stderr(&out));
+    let history: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let summary: Vec<Value> = history
+        .iter()
+        .map(|e| {
+            json!([
+                e["id"],
+                e["operation"],
+                e["new_data"],
+                e["context"]["user_id"]
+            ])
+        })
+        .collect();
+    let expected: Vec<Value> = ours
+        .iter()
+        .map(|e| {
+            let new_data: Value = serde_json::from_str(e.new_data.as_deref().unwrap()).unwrap();
+            json!([e.id, e.operation, new_data, e.user_id])
+        })
+        .collect();
+    assert_eq!(summary, expected);
+    let live_only = crate::common::cli(
+        &["history", "notes", "42", "--format", "json"],
+        Some(db.url()),
+    );
+    assert_eq!(
+        crate::common::stdout(&live_only).trim(),
+        "[]",
+        "archived events left the database"
+    );
+}
+
+#[test]
+fn a_row_rewritten_with_a_matching_manifest_is_found_by_the_chain() {
+    require_duckdb();
+    let (db, mut conn) = archivable(2_000);
+    let month = month(&mut conn);
+    let dir = archive_dir();
+    let (code, text) = run_archive(&db, dir.path(), &[]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = verify(&db, dir.path());
+    assert_eq!(code, Some(0), "{text}");
+
+    let script = dir
+        .path()
+        .join("..")
+        .join(format!("duckdb_rewrite_{}.py", std::process::id()));
+    std::fs::write(&script, include_str!("duckdb_rewrite.py")).unwrap();
+    let events = dir
+        .path()
+        .join(format!("table=auditlog/month={month}/part-0.parquet"));
+    let manifest = dir
+        .path()
+        .join(format!("_manifests/table=auditlog/month={month}.json"));
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(&events)
+        .arg(&manifest)
+        .arg("700")
+        .output()
+        .expect("python3 runs");
+    let _ = std::fs::remove_file(&script);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (code, text) = verify(&db, dir.path());
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        !text.contains("changed file"),
+        "the manifest matches the rewritten file: {text}"
+    );
+    // Event 700 is the 699th archived event (event 1 predates the chain): transaction 2 of
+    // 500 events, link 2.
+    assert!(
+        text.contains("BROKEN link 2 (transaction")
+            && text.contains("the archived events' hash differs"),
+        "{text}"
+    );
 }

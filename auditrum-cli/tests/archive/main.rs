@@ -7,6 +7,8 @@ mod common;
 mod dir;
 mod duckdb;
 mod interrupted;
+mod memory;
+mod s3;
 
 use std::path::{Path, PathBuf};
 

@@ -158,6 +158,11 @@ pub struct History {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also read the record's events archived by `archive` (a directory or
+    /// `s3://bucket/prefix`).
+    #[cfg(feature = "archive")]
+    #[arg(long)]
+    pub archive: Option<String>,
 }
 
 /// Output formats.

@@ -18,6 +18,13 @@ pub(super) fn run(args: History, context: &Context) -> Result<(), CliError> {
         table.table_name(),
         &args.key,
     )?;
+    #[cfg(feature = "archive")]
+    let events = match &args.archive {
+        Some(location) => {
+            super::archive::with_archived(location, context, &mut conn, &table, &args.key, events)?
+        }
+        None => events,
+    };
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {

@@ -16,7 +16,7 @@ pub struct VerifyChain {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Also verify an archive written by `archive` (a directory): its files against their
+    /// Also verify an archive written by `archive` (a directory or `s3://bucket/prefix`): its files against their
     /// manifests, and the chain recomputed from its rows up to the live chain.
     #[cfg(feature = "archive")]
     #[arg(long)]

@@ -9,6 +9,7 @@
 
 mod error;
 mod failpoint;
+mod history;
 mod layout;
 pub mod manifest;
 mod parquet_file;
@@ -16,10 +17,13 @@ mod payload;
 mod progress;
 mod rows;
 mod run;
+#[cfg(feature = "archive-s3")]
+mod s3;
 mod store;
 mod verify;
 
 pub use error::ArchiveError;
+pub use history::archived_history;
 pub use manifest::{ChainCut, FileEntry, Manifest, Ranges};
 pub use rows::Kind;
 pub use run::{archive, ArchiveOptions, ArchiveReport};

@@ -1,5 +1,5 @@
-//! Where an archive lives: a directory (S3-compatible object storage is planned through the
-//! same interface).
+//! Where an archive lives: a directory, or (feature `archive-s3`) S3-compatible object
+//! storage.
 //!
 //! Files are first written to a staging path, synced, then put in place under their final
 //! name in one step (a rename), so a reader never sees half a file under a final name.
@@ -15,11 +15,20 @@ use super::error::{io, ArchiveError};
 pub enum Store {
     /// A local (or mounted) directory.
     Dir(PathBuf),
+    /// `s3://bucket/prefix`.
+    #[cfg(feature = "archive-s3")]
+    S3(std::sync::Arc<super::s3::S3Store>),
 }
 
 impl Store {
     /// Parses `--to` / `--archive`: a directory path, or a URL of a supported scheme.
     pub fn parse(location: &str) -> Result<Store, ArchiveError> {
+        #[cfg(feature = "archive-s3")]
+        if location.starts_with("s3://") {
+            return Ok(Store::S3(std::sync::Arc::new(super::s3::S3Store::open(
+                location,
+            )?)));
+        }
         if let Some((scheme, _)) = location.split_once("://") {
             return Err(ArchiveError::BadLocation(format!(
                 "{location:?}: {scheme}:// archives are not supported by this build; give a directory"
@@ -44,6 +53,8 @@ impl Store {
                 // A leading `.`: engines skip hidden files, so a staged file is never read.
                 Ok(dir.join(format!(".{name}.tmp")))
             }
+            #[cfg(feature = "archive-s3")]
+            Store::S3(s3) => Ok(s3.scratch_path(rel)),
         }
     }
 
@@ -62,11 +73,17 @@ impl Store {
                     .and_then(|d| d.sync_all())
                     .map_err(io(dir.display()))
             }
+            #[cfg(feature = "archive-s3")]
+            Store::S3(s3) => s3.upload(rel, staged),
         }
     }
 
     /// Writes small `bytes` (a manifest) as `rel`, durably and in one step.
     pub fn write_bytes(&self, rel: &str, bytes: &[u8]) -> Result<(), ArchiveError> {
+        #[cfg(feature = "archive-s3")]
+        if let Store::S3(s3) = self {
+            return s3.put(rel, bytes);
+        }
         let staged = self.staging_path(rel)?;
         let mut file = File::create(&staged).map_err(io(staged.display()))?;
         file.write_all(bytes).map_err(io(staged.display()))?;
@@ -81,6 +98,8 @@ impl Store {
                 let path = root.join(rel);
                 Ok(path.is_file().then_some(path))
             }
+            #[cfg(feature = "archive-s3")]
+            Store::S3(s3) => s3.download(rel),
         }
     }
 
@@ -103,11 +122,17 @@ impl Store {
                 found.sort();
                 Ok(found)
             }
+            #[cfg(feature = "archive-s3")]
+            Store::S3(s3) => s3.list(),
         }
     }
 
     /// Removes staged files left by an interrupted run under `prefix`.
     pub fn remove_staged(&self, prefix: &str) -> Result<(), ArchiveError> {
+        #[cfg(feature = "archive-s3")]
+        if let Store::S3(_) = self {
+            return Ok(()); // staged in a scratch directory of this process only
+        }
         for rel in self.list()? {
             let name = rel.rsplit('/').next().unwrap_or_default();
             if rel.starts_with(prefix) && name.starts_with('.') && name.ends_with(".tmp") {
@@ -116,6 +141,8 @@ impl Store {
                         let path = root.join(&rel);
                         fs::remove_file(&path).map_err(io(path.display()))?;
                     }
+                    #[cfg(feature = "archive-s3")]
+                    Store::S3(_) => {}
                 }
             }
         }
@@ -126,6 +153,8 @@ impl Store {
     pub fn describe(&self) -> String {
         match self {
             Store::Dir(root) => root.display().to_string(),
+            #[cfg(feature = "archive-s3")]
+            Store::S3(s3) => s3.url().to_owned(),
         }
     }
 }
