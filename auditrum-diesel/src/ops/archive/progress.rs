@@ -45,7 +45,7 @@ impl Progress {
         self.done += 1;
         match &self.bar {
             Some(bar) => bar.inc(1),
-            None if self.done % TRACE_EVERY == 0 => {
+            None if self.done.is_multiple_of(TRACE_EVERY) => {
                 tracing::info!(partition = %self.partition, done = self.done, total = self.total, "archiving");
             }
             None => {}

@@ -160,7 +160,7 @@ fn instant(name: &str) -> Field {
     )
 }
 
-fn ints<'a>(values: impl Iterator<Item = Option<i64>>) -> ArrayRef {
+fn ints(values: impl Iterator<Item = Option<i64>>) -> ArrayRef {
     let mut b = Int64Builder::new();
     values.for_each(|v| b.append_option(v));
     Arc::new(b.finish())
