@@ -41,7 +41,7 @@ pub struct Options {
     /// takes the disk's flush latency out of single-row throughput, leaving the CPU cost.
     #[arg(long, value_enum, value_name = "on|off")]
     pub synchronous_commit: Option<OnOff>,
-    /// Stages to run (default: all).
+    /// Stages to run (default: all; `server` needs `pgbench`).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "STAGE,…")]
     pub only: Option<Vec<Stage>>,
     /// Output format.
@@ -69,6 +69,9 @@ pub enum Stage {
     Throughput,
     /// Single-row INSERTs with the hash chain as the log grows.
     Chain,
+    /// Single-row UPDATE and INSERT transactions server-bound: pgbench, one batch per
+    /// transaction, `synchronous_commit = off`; unaudited, classic and auditrum diff.
+    Server,
 }
 
 /// A boolean setting.

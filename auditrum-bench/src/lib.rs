@@ -8,6 +8,7 @@ mod args;
 mod drive;
 mod error;
 mod measure;
+mod pgbench;
 mod report;
 mod run;
 mod server;

@@ -33,6 +33,10 @@ pub struct Row {
     pub vs_floor: Option<f64>,
     /// Chain stage: median per-round ratio to auditrum without the chain.
     pub vs_unchained: Option<f64>,
+    /// Median of the per-round ratios to the classic trigger's run of the same round
+    /// (auditrum and floor rows).
+    #[serde(default)]
+    pub vs_classic: Option<f64>,
     /// Median events written per run.
     pub events: Option<f64>,
     /// Median bytes on disk per event (log tables + indexes + TOAST, for auditrum also
@@ -76,6 +80,7 @@ impl Row {
             },
             vs_floor,
             vs_unchained,
+            vs_classic: None,
             events: runs.events,
             bytes_per_event: runs.bytes_per_event,
             temp_bytes: runs.temp_bytes,
@@ -275,6 +280,25 @@ impl Report {
             });
         }
 
+        for workload in [Workload::RowUpdate, Workload::RowInsert] {
+            let row = self.find(Stage::Server, workload, diff);
+            let figures = row
+                .first()
+                .and_then(|r| Some((r.vs_classic?, r.vs_unaudited?)));
+            targets.push(Target {
+                name: format!(
+                    "{} server-bound (pgbench), {} clients, auditrum diff",
+                    workload.label(),
+                    self.options.clients
+                ),
+                target: "≥ 1.1 × classic and ≥ 70 % of unaudited".into(),
+                measured: figures.map_or("not run".into(), |(c, u)| {
+                    format!("{c:.2} × classic, {:.0} % of unaudited", u * 100.0)
+                }),
+                met: figures.map(|(c, u)| c >= 1.1 && u >= 0.7),
+            });
+        }
+
         let mut figures = Vec::new();
         let mut all_below = true;
         for (stage, workload) in [
@@ -283,6 +307,8 @@ impl Report {
             (Stage::Bulk, Workload::BulkDelete),
             (Stage::Throughput, Workload::RowUpdate),
             (Stage::Throughput, Workload::RowInsert),
+            (Stage::Server, Workload::RowUpdate),
+            (Stage::Server, Workload::RowInsert),
         ] {
             let ours = self
                 .find(stage, workload, diff)
@@ -294,7 +320,15 @@ impl Report {
                 .and_then(|r| r.bytes_per_event);
             if let (Some(ours), Some(classic)) = (ours, classic) {
                 all_below &= ours < classic;
-                figures.push(format!("{}: {ours:.0} vs {classic:.0}", workload.label()));
+                let server = if stage == Stage::Server {
+                    " (server-bound)"
+                } else {
+                    ""
+                };
+                figures.push(format!(
+                    "{}{server}: {ours:.0} vs {classic:.0}",
+                    workload.label()
+                ));
             }
         }
         targets.push(Target {
@@ -486,6 +520,38 @@ impl Report {
                     times(r.vs_floor),
                     count(r.bytes_per_event),
                     seal(r)
+                );
+            }
+        }
+
+        let server: Vec<&Row> = self
+            .rows
+            .iter()
+            .filter(|r| r.stage == Stage::Server)
+            .collect();
+        if !server.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n### Single-row transactions, server-bound (pgbench, {} clients, {} s per run, \
+                 `synchronous_commit = off`, one batch per transaction, context set per transaction)\n",
+                o.clients, o.seconds
+            );
+            let _ = writeln!(
+                out,
+                "| workload | variant | median tps | runs tps | % of unaudited | × classic | bytes/event |"
+            );
+            let _ = writeln!(out, "|---|---|---:|---|---:|---:|---:|");
+            for r in server {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.0} | {} | {} | {} | {} |",
+                    r.workload.label(),
+                    r.variant,
+                    r.median,
+                    runs(&r.runs, 0),
+                    percent(r.vs_unaudited),
+                    times(r.vs_classic),
+                    count(r.bytes_per_event),
                 );
             }
         }

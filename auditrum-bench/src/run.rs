@@ -10,6 +10,7 @@ use crate::args::{Options, Stage};
 use crate::drive::{self, Sealer};
 use crate::error::{redact, BenchError};
 use crate::measure::{self, median, median_ratio};
+use crate::pgbench;
 use crate::report::{Report, Row};
 use crate::workload::{Scratch, Setup, Variant, Workload};
 
@@ -107,13 +108,32 @@ impl Bench<'_> {
                 Workload::BulkInsert,
                 Workload::BulkDelete,
             ] {
-                self.alternate(workload, |bench, variant| bench.bulk_run(workload, variant))?;
+                let variants = Variant::for_workload(workload);
+                self.alternate(Stage::Bulk, workload, &variants, |bench, variant| {
+                    bench.bulk_run(workload, variant)
+                })?;
             }
         }
         if self.options.runs(Stage::Throughput) {
             for workload in [Workload::RowUpdate, Workload::RowInsert] {
-                self.alternate(workload, |bench, variant| {
+                let variants = Variant::for_workload(workload);
+                self.alternate(Stage::Throughput, workload, &variants, |bench, variant| {
                     bench.throughput_run(workload, variant)
+                })?;
+            }
+        }
+        if self.options.runs(Stage::Server) {
+            let pgbench = pgbench::find().ok_or_else(|| {
+                BenchError::Run(
+                    "the server stage needs `pgbench` (Debian: package postgresql-15 or \
+                     postgresql-contrib); install it or leave out --only server"
+                        .into(),
+                )
+            })?;
+            let variants = [Variant::Unaudited, Variant::Classic, Variant::diff()];
+            for workload in [Workload::RowUpdate, Workload::RowInsert] {
+                self.alternate(Stage::Server, workload, &variants, |bench, variant| {
+                    bench.server_run(&pgbench, workload, variant)
                 })?;
             }
         }
@@ -127,10 +147,11 @@ impl Bench<'_> {
     /// records the rows.
     fn alternate(
         &mut self,
+        stage: Stage,
         workload: Workload,
+        variants: &[Variant],
         mut one: impl FnMut(&mut Self, Variant) -> Result<Run, BenchError>,
     ) -> Result<(), BenchError> {
-        let variants = Variant::for_workload(workload);
         let mut runs: Vec<Vec<Run>> = vec![Vec::new(); variants.len()];
         for round in 0..self.options.repeat {
             for (i, &variant) in variants.iter().enumerate() {
@@ -154,18 +175,11 @@ impl Bench<'_> {
             Some(runs[i].iter().map(|r| r.value).collect())
         };
         let unaudited = values(Variant::Unaudited).expect("always measured");
-        let stage = if matches!(
-            workload,
-            Workload::BulkUpdate | Workload::BulkInsert | Workload::BulkDelete
-        ) {
-            Stage::Bulk
-        } else {
-            Stage::Throughput
-        };
+        let classic = values(Variant::Classic);
         for (i, &variant) in variants.iter().enumerate() {
             let mine: Vec<f64> = runs[i].iter().map(|r| r.value).collect();
             let floor = variant.floor().and_then(values);
-            self.rows.push(Row::from_runs(
+            let mut row = Row::from_runs(
                 stage,
                 workload,
                 variant,
@@ -174,7 +188,11 @@ impl Bench<'_> {
                 Some(median_ratio(&mine, &unaudited)),
                 floor.map(|floor| median_ratio(&mine, &floor)),
                 None,
-            ));
+            );
+            if variant.auditrum_log() {
+                row.vs_classic = classic.as_ref().map(|c| median_ratio(&mine, c));
+            }
+            self.rows.push(row);
         }
         Ok(())
     }
@@ -267,6 +285,38 @@ impl Bench<'_> {
             footprint,
             temp_bytes: None,
             seal,
+        })
+    }
+
+    /// Server-bound single-row transactions: pgbench, one batch per transaction.
+    fn server_run(
+        &mut self,
+        pgbench: &std::path::PathBuf,
+        workload: Workload,
+        variant: Variant,
+    ) -> Result<Run, BenchError> {
+        self.prepare(workload, variant)?;
+        let scratch = self.scratch.clone();
+        let baseline = Self::target(&scratch, variant).footprint(&mut self.control)?;
+        let statement =
+            Self::target(&scratch, variant).statement(workload, self.options.rows, ":id");
+        let script = pgbench::script(&statement, self.options.rows);
+        let bench = pgbench::run(
+            pgbench,
+            self.url,
+            &script,
+            self.options.clients,
+            self.options.seconds,
+        )?;
+        let footprint = grown(
+            Self::target(&scratch, variant).footprint(&mut self.control)?,
+            baseline,
+        );
+        Ok(Run {
+            value: bench.tps,
+            footprint,
+            temp_bytes: None,
+            seal: None,
         })
     }
 

@@ -172,7 +172,7 @@ fn run_as() -> Result<Option<(u32, u32)>, String> {
         })
 }
 
-fn find_bindir() -> Option<PathBuf> {
+pub(crate) fn find_bindir() -> Option<PathBuf> {
     let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
     if let Some(dir) = std::env::var_os("AUDITRUM_PG_BINDIR").map(PathBuf::from) {
         if has_server(&dir) {

@@ -105,6 +105,15 @@ impl Variant {
         }
     }
 
+    /// auditrum's default: diff storage, no chain.
+    pub fn diff() -> Variant {
+        Variant::Auditrum {
+            full: false,
+            chain: false,
+            sealer: false,
+        }
+    }
+
     /// The floor variant this one is compared with.
     pub fn floor(self) -> Option<Variant> {
         match self {

@@ -1,4 +1,5 @@
-//! The benchmark at a tiny size against a test database: it runs every stage and prints
+//! The benchmark at a tiny size against a test database: it runs every stage (the
+//! server-bound one needs `pgbench`) and prints
 //! every variant (numbers printed, not asserted); the floor writes exactly the audit rows
 //! the trigger writes; bad arguments and an unreachable database exit 2.
 
@@ -51,6 +52,24 @@ fn tiny_run_prints_every_variant() {
             &Variant::for_workload(workload),
         );
     }
+    // Server-bound (pgbench): a run without pgbench fails loudly, never skips.
+    for workload in [Workload::RowUpdate, Workload::RowInsert] {
+        expect(
+            Stage::Server,
+            workload,
+            &[Variant::Unaudited, Variant::Classic, Variant::diff()],
+        );
+    }
+    let server_ours = report
+        .rows
+        .iter()
+        .find(|r| r.stage == Stage::Server && r.variant_kind == Variant::diff())
+        .expect("a server-bound row of auditrum");
+    assert!(server_ours.vs_classic.is_some(), "compared with classic");
+    assert!(
+        server_ours.bytes_per_event.is_some(),
+        "pgbench's transactions wrote events"
+    );
     let chain_rows = report
         .rows
         .iter()

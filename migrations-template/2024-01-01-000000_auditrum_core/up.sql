@@ -1,4 +1,4 @@
--- auditrum: core public.auditlog
+-- auditrum: core public.auditlog v2 70e36a1f9acfc0caa6ef6cf98e497bcf4e31502480da875b910c72a8e2931248
 -- Written by auditrum-diesel `makemigrations`. The `-- auditrum:` lines above tell
 -- it what this migration installs: keep them as they are.
 
@@ -153,3 +153,6 @@ $auditrum$;
 
 -- The current and the next month.
 SELECT "public"."auditlog_add_partitions"(1);
+
+-- The version of this core schema, read by `sync` to know when to upgrade it.
+COMMENT ON TABLE "public"."auditlog" IS 'auditrum core v2 70e36a1f9acfc0caa6ef6cf98e497bcf4e31502480da875b910c72a8e2931248';

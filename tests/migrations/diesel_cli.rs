@@ -39,7 +39,7 @@ fn diesel_bin() -> PathBuf {
         })
 }
 
-fn diesel(args: &[&str], url: &str, dir: &Path) -> Output {
+pub(crate) fn diesel(args: &[&str], url: &str, dir: &Path) -> Output {
     // Run outside any project, so no diesel.toml of ours applies.
     let cwd = tempfile::tempdir().unwrap();
     let output = Command::new(diesel_bin())

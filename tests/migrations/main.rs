@@ -12,6 +12,7 @@ mod generate;
 mod models;
 mod snapshots;
 mod sync;
+mod upgrade;
 
 use std::fs;
 use std::path::Path;

@@ -95,50 +95,6 @@ fn duckdb_counts_and_one_records_history_match_postgresql() {
         })
         .collect();
     assert_eq!(answer["history"], Value::Array(expected));
-
-    // Ours: `history --archive` reads the same files.
-    let out = crate::common::cli(
-        &[
-            "history",
-            "notes",
-            "42",
-            "--format",
-            "json",
-            "--archive",
-            dir.path().to_str().unwrap(),
-        ],
-        Some(db.url()),
-    );
-    assert!(out.status.success(), "{}", crate::common::stderr(&out));
-    let history: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    let summary: Vec<Value> = history
-        .iter()
-        .map(|e| {
-            json!([
-                e["id"],
-                e["operation"],
-                e["new_data"],
-                e["context"]["user_id"]
-            ])
-        })
-        .collect();
-    let expected: Vec<Value> = ours
-        .iter()
-        .map(|e| {
-            let new_data: Value = serde_json::from_str(e.new_data.as_deref().unwrap()).unwrap();
-            json!([e.id, e.operation, new_data, e.user_id])
-        })
-        .collect();
-    assert_eq!(summary, expected);
-    let live_only = crate::common::cli(
-        &["history", "notes", "42", "--format", "json"],
-        Some(db.url()),
-    );
-    assert_eq!(
-        crate::common::stdout(&live_only).trim(),
-        "[]",
-        "archived events left the database"
-    );
 }
 
 #[test]

@@ -23,6 +23,7 @@
 pub mod args;
 mod commands;
 mod error;
+mod flags;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -4,6 +4,10 @@
 //! writes what is missing as Diesel migration folders `YYYY-MM-DD-HHMMSS_name/{up,down}.sql`:
 //!
 //! - the core schema of the audit log, once (`…_auditrum_core`);
+//! - when the core schema (or the capture SQL) of this version differs from the one the
+//!   migrations install (their `core` header carries a version and a hash), its upgrade:
+//!   version-specific steps, the core SQL again and every tracked table's capture
+//!   reinstalled (`…_auditrum_upgrade_core`; see `docs/upgrading.md`);
 //! - for each table newly registered, its triggers (`…_auditrum_track_<table>`);
 //! - for each table whose spec changed, the new triggers; `down.sql` restores the previous
 //!   ones (`…_auditrum_retrack_<table>`);
@@ -51,7 +55,7 @@
 
 mod error;
 mod header;
-pub(crate) mod plan;
+mod plan;
 mod scan;
 mod version;
 mod write;
@@ -60,8 +64,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+/// The steps a [`Plan`] lists (owned by [`crate::plan`], re-exported here).
+pub use crate::plan::Change;
 pub use error::MigrationError;
-pub use plan::{Change, Plan};
+pub use plan::Plan;
 
 use crate::registry::Registry;
 use crate::AuditConfig;
@@ -109,12 +115,8 @@ impl Generator {
     pub fn plan(&self) -> Result<Plan, MigrationError> {
         let wanted = self.registry.specs()?;
         let existing = scan::scan(&self.dir)?;
-        let audit_table = write::audit_table(&self.config);
-        let mut changes = Vec::new();
-        if !existing.cores.contains(&audit_table) {
-            changes.push(Change::CoreSchema { audit_table });
-        }
-        changes.extend(plan::diff(&existing.specs, &wanted));
+        let core = existing.cores.get(&self.config.display_name());
+        let changes = crate::plan::changes(&self.config, core, &existing.specs, &wanted);
         Ok(Plan {
             dir: self.dir.display().to_string(),
             changes,

@@ -1,7 +1,7 @@
 //! Reads a migrations directory: what the generated migrations in it install, in Diesel's
 //! order, and the latest version in use.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -11,13 +11,16 @@ use chrono::NaiveDateTime;
 use super::header::Header;
 use super::version;
 use super::MigrationError;
+use crate::plan::key;
+use crate::sql::CoreStamp;
 use crate::TrackSpec;
 
 /// What the migrations on disk install once all of them have run.
 #[derive(Debug, Default)]
 pub(crate) struct Existing {
-    /// Audit tables (`schema.table`) whose core schema a migration creates.
-    pub(crate) cores: BTreeSet<String>,
+    /// Audit tables (`schema.table`) whose core schema a migration creates, with the
+    /// stamp of the last migration that created or upgraded it.
+    pub(crate) cores: BTreeMap<String, CoreStamp>,
     /// The installed spec of each table, by (schema, table).
     pub(crate) specs: BTreeMap<(String, String), TrackSpec>,
     /// The latest timestamp version among the migrations, if any has one.
@@ -64,8 +67,8 @@ pub(crate) fn scan(dir: &Path) -> Result<Existing, MigrationError> {
                 }
             };
             match header {
-                Header::Core(table) => {
-                    existing.cores.insert(table);
+                Header::Core(table, stamp) => {
+                    existing.cores.insert(table, stamp);
                 }
                 Header::Spec(spec) => {
                     existing.specs.insert(key(&spec), spec);
@@ -77,9 +80,4 @@ pub(crate) fn scan(dir: &Path) -> Result<Existing, MigrationError> {
         }
     }
     Ok(existing)
-}
-
-/// A spec's table, as the map key.
-pub(crate) fn key(spec: &TrackSpec) -> (String, String) {
-    (spec.table_schema().to_owned(), spec.table_name().to_owned())
 }

@@ -221,12 +221,12 @@ fn trigger_drift(
     } else if found.enabled.is_none() {
         Some(format!(
             "trigger {name} is missing: {} changes are not recorded",
-            expected.operation.to_uppercase()
+            expected.operation.as_str()
         ))
     } else if found.enabled.as_deref() == Some("D") {
         Some(format!(
             "trigger {name} is disabled: {} changes are not recorded",
-            expected.operation.to_uppercase()
+            expected.operation.as_str()
         ))
     } else if found.body.as_deref() != Some(expected.body.as_str()) {
         Some(format!(

@@ -14,6 +14,11 @@ const DOWN: &str = include_str!("core_schema_down.sql");
 /// assert!(sql.contains(r#"CREATE TABLE IF NOT EXISTS "public"."auditlog" ("#));
 /// ```
 pub fn core_schema_sql(config: &AuditConfig) -> String {
+    body(config) + &super::core_version::stamp_sql(config)
+}
+
+/// The core SQL without its version stamp (what the stamp's hash covers).
+pub(super) fn body(config: &AuditConfig) -> String {
     template::render(UP, &vars(config))
 }
 
@@ -28,7 +33,7 @@ pub fn add_partitions_sql(config: &AuditConfig, months: u32) -> String {
     format!("SELECT {}({months})", config.object("_add_partitions"))
 }
 
-fn vars(config: &AuditConfig) -> Vec<(&'static str, String)> {
+pub(super) fn vars(config: &AuditConfig) -> Vec<(&'static str, String)> {
     let index = |suffix: &str| quote::ident(&format!("{}_{suffix}", config.table()));
     let cache = config.context_cache_setting();
     vec![

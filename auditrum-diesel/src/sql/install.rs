@@ -6,8 +6,8 @@
 use sha2::{Digest, Sha256};
 
 use super::quote;
-use super::triggers::{Capture, OPERATIONS};
-use crate::{AuditConfig, SpecError, TrackSpec};
+use super::triggers::Capture;
+use crate::{AuditConfig, Operation, SpecError, TrackSpec};
 
 /// SQL that installs (or replaces) the capture triggers of `spec` and records the spec in
 /// the registry table. Needs the core schema ([`core_schema_sql`](crate::core_schema_sql)).
@@ -38,7 +38,7 @@ pub fn install_sql(spec: &TrackSpec, config: &AuditConfig) -> Result<String, Spe
 pub fn uninstall_sql(spec: &TrackSpec, config: &AuditConfig) -> Result<String, SpecError> {
     let capture = Capture { spec, config };
     let mut sql = format!("-- auditrum: stop capturing {}\n", spec.display_name());
-    for operation in OPERATIONS {
+    for operation in Operation::ALL {
         sql.push_str(&format!(
             "DROP TRIGGER IF EXISTS {} ON {};\nDROP FUNCTION IF EXISTS {}();\n",
             capture.trigger_name(operation),
@@ -57,8 +57,8 @@ pub fn uninstall_sql(spec: &TrackSpec, config: &AuditConfig) -> Result<String, S
 
 /// The four functions and triggers.
 fn trigger_sql(capture: &Capture) -> String {
-    OPERATIONS
-        .iter()
+    Operation::ALL
+        .into_iter()
         .map(|operation| {
             format!(
                 "{}\n{}",
@@ -73,7 +73,7 @@ fn trigger_sql(capture: &Capture) -> String {
 /// A trigger function around the capture statement. `SECURITY DEFINER` lets the app role
 /// write events without write access to the log; the pinned `search_path` keeps a caller's
 /// objects out of it.
-fn function(capture: &Capture, operation: &str) -> String {
+fn function(capture: &Capture, operation: Operation) -> String {
     format!(
         "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger\n\
          LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp\n\
@@ -86,7 +86,7 @@ fn function(capture: &Capture, operation: &str) -> String {
 /// The body of a capture function, exactly as PostgreSQL stores it (`pg_proc.prosrc`), so
 /// `status` can tell a function edited by hand. `use_column` lets the query's alias `new`
 /// win over PL/pgSQL's `NEW`.
-fn function_body(capture: &Capture, operation: &str) -> String {
+fn function_body(capture: &Capture, operation: Operation) -> String {
     format!(
         "\n#variable_conflict use_column\nBEGIN\n    {};\n    RETURN NULL;\nEND\n",
         capture.statement(operation)
@@ -96,8 +96,8 @@ fn function_body(capture: &Capture, operation: &str) -> String {
 /// One capture trigger as the catalog should hold it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ExpectedTrigger {
-    /// `insert`, `update`, `delete` or `truncate`.
-    pub operation: &'static str,
+    /// The operation the trigger captures.
+    pub operation: Operation,
     /// Trigger name on the audited table.
     pub trigger: String,
     /// Schema of the trigger function (the table's).
@@ -115,9 +115,9 @@ pub(crate) fn expected_triggers(
 ) -> Result<Vec<ExpectedTrigger>, SpecError> {
     spec.validate()?;
     let capture = Capture { spec, config };
-    Ok(OPERATIONS
-        .iter()
-        .map(|&operation| ExpectedTrigger {
+    Ok(Operation::ALL
+        .into_iter()
+        .map(|operation| ExpectedTrigger {
             operation,
             trigger: capture.trigger_name_raw(operation),
             function_schema: spec.table_schema().to_owned(),
@@ -134,20 +134,20 @@ pub(crate) fn checksum(spec: &TrackSpec, config: &AuditConfig) -> Result<String,
     Ok(hex::encode(Sha256::digest(triggers.as_bytes())))
 }
 
-fn trigger(capture: &Capture, operation: &str) -> String {
+fn trigger(capture: &Capture, operation: Operation) -> String {
     let name = capture.trigger_name(operation);
     let table = capture.table();
     let referencing = match operation {
-        "insert" => " REFERENCING NEW TABLE AS new_rows",
-        "update" => " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        "delete" => " REFERENCING OLD TABLE AS old_rows",
-        _ => "",
+        Operation::Insert => " REFERENCING NEW TABLE AS new_rows",
+        Operation::Update => " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        Operation::Delete => " REFERENCING OLD TABLE AS old_rows",
+        Operation::Truncate => "",
     };
     format!(
         "DROP TRIGGER IF EXISTS {name} ON {table};\n\
          CREATE TRIGGER {name} AFTER {event} ON {table}{referencing}\n    \
          FOR EACH STATEMENT EXECUTE FUNCTION {function}();\n",
-        event = operation.to_uppercase(),
+        event = operation.as_str(),
         function = capture.function_name(operation),
     )
 }

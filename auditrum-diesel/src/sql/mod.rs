@@ -1,12 +1,16 @@
 //! SQL generation: the core schema and per-table triggers.
 
 mod core_schema;
+mod core_version;
 mod install;
+pub(crate) mod key;
 pub mod quote;
 pub(crate) mod template;
 mod triggers;
 
 pub use core_schema::{add_partitions_sql, core_schema_down_sql, core_schema_sql};
+pub(crate) use core_version::downgrade_refused_sql;
+pub use core_version::{core_hash, upgrade_sql, CoreStamp, CORE_VERSION};
 pub(crate) use install::{checksum, expected_triggers, ExpectedTrigger};
 pub use install::{install_sql, uninstall_sql};
 pub(crate) use triggers::trigger_names;

@@ -5,7 +5,6 @@ use clap::Args;
 
 use crate::cli::args::Format;
 use crate::cli::{CliError, Context};
-use crate::history::HistoryEvent;
 use crate::ops::archive::{self, ArchiveCheck, ArchiveError, ArchiveOptions, Store};
 
 /// `archive`.
@@ -98,32 +97,6 @@ fn text(check: &ArchiveCheck) -> String {
         out.push_str(&format!("BROKEN {}: {}\n", b.at, b.problem));
     }
     out
-}
-
-/// `history --archive`: the record's archived events before the live ones (an event both
-/// archived and still live, with `--keep-partition`, once).
-pub(crate) fn with_archived(
-    location: &str,
-    context: &Context,
-    conn: &mut diesel::PgConnection,
-    table: &crate::TrackSpec,
-    key: &str,
-    live: Vec<HistoryEvent>,
-) -> Result<Vec<HistoryEvent>, CliError> {
-    let store = Store::parse(location).map_err(bad_location)?;
-    let key = crate::history::normalize_key(conn, key)?;
-    let mut events = archive::archived_history(
-        &store,
-        context.config.table(),
-        table.table_schema(),
-        table.table_name(),
-        &key,
-    )
-    .map_err(from_archive)?;
-    let archived: std::collections::HashSet<i64> = events.iter().map(|e| e.id).collect();
-    events.extend(live.into_iter().filter(|e| !archived.contains(&e.id)));
-    events.sort_by_key(|e| e.id);
-    Ok(events)
 }
 
 fn bad_location(e: ArchiveError) -> CliError {

@@ -9,7 +9,6 @@
 
 mod error;
 mod failpoint;
-mod history;
 mod layout;
 pub mod manifest;
 mod parquet_file;
@@ -23,7 +22,6 @@ mod store;
 mod verify;
 
 pub use error::ArchiveError;
-pub use history::archived_history;
 pub use manifest::{ChainCut, FileEntry, Manifest, Ranges};
 pub use rows::Kind;
 pub use run::{archive, ArchiveOptions, ArchiveReport};

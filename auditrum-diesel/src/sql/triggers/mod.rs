@@ -12,10 +12,7 @@ mod update;
 use sha2::{Digest, Sha256};
 
 use super::quote;
-use crate::{AuditConfig, TrackSpec};
-
-/// The operations a table's triggers capture, in installation order.
-pub(crate) const OPERATIONS: [&str; 4] = ["insert", "update", "delete", "truncate"];
+use crate::{AuditConfig, Operation, TrackSpec};
 
 /// Everything the generators need: the spec (validated) and the audit log it writes to.
 pub(crate) struct Capture<'a> {
@@ -25,38 +22,38 @@ pub(crate) struct Capture<'a> {
 
 impl Capture<'_> {
     /// The `INSERT INTO <audit table> …` statement run by the trigger of `operation`.
-    pub fn statement(&self, operation: &str) -> String {
+    pub fn statement(&self, operation: Operation) -> String {
         match operation {
-            "insert" => insert::statement(self),
-            "update" => update::statement(self),
-            "delete" => delete::statement(self),
-            "truncate" => truncate::statement(self),
-            _ => unreachable!("unknown operation {operation}"),
+            Operation::Insert => insert::statement(self),
+            Operation::Update => update::statement(self),
+            Operation::Delete => delete::statement(self),
+            Operation::Truncate => truncate::statement(self),
         }
     }
 
     /// `<audit table>_<table>_<operation>`, unquoted, cut to PostgreSQL's 63-byte limit
     /// with a hash suffix so long names stay unique. It lives in the table's schema.
-    pub fn function_name_raw(&self, operation: &str) -> String {
+    pub fn function_name_raw(&self, operation: Operation) -> String {
         shorten(&format!(
-            "{}_{}_{operation}",
+            "{}_{}_{}",
             self.config.table(),
-            self.spec.table_name()
+            self.spec.table_name(),
+            operation.suffix()
         ))
     }
 
     /// `"schema"."<audit table>_<table>_<operation>"`.
-    pub fn function_name(&self, operation: &str) -> String {
+    pub fn function_name(&self, operation: Operation) -> String {
         quote::qualified(self.spec.table_schema(), &self.function_name_raw(operation))
     }
 
     /// `<audit table>_<operation>`, unquoted: the trigger's name on the audited table.
-    pub fn trigger_name_raw(&self, operation: &str) -> String {
+    pub fn trigger_name_raw(&self, operation: Operation) -> String {
         trigger_name(self.config, operation)
     }
 
     /// The trigger's name, quoted.
-    pub fn trigger_name(&self, operation: &str) -> String {
+    pub fn trigger_name(&self, operation: Operation) -> String {
         quote::ident(&self.trigger_name_raw(operation))
     }
 
@@ -74,12 +71,13 @@ impl Capture<'_> {
         )
     }
 
-    /// The values matching [`insert_into`](Self::insert_into)'s fixed columns. The context
-    /// id is an uncorrelated subquery: evaluated once per statement, and only when at
-    /// least one event is written.
-    pub fn fixed_values(&self, operation: &str) -> String {
+    /// The values matching [`insert_into`](Self::insert_into)'s fixed columns. The txid
+    /// and the context id are uncorrelated subqueries: evaluated once per statement (not
+    /// once per row), and only when at least one event is written.
+    pub fn fixed_values(&self, operation: Operation) -> String {
         format!(
-            "'{operation}', {}, {}, txid_current(), (SELECT {}())",
+            "'{}', {}, {}, (SELECT txid_current()), (SELECT {}())",
+            operation.as_str(),
             quote::literal(self.spec.table_schema()),
             quote::literal(self.spec.table_name()),
             self.config.object("_context_id"),
@@ -88,16 +86,7 @@ impl Capture<'_> {
 
     /// The record key of the row `alias`: its text, or a JSON array for a composite key.
     pub fn key(&self, alias: &str) -> String {
-        match self.spec.key_columns() {
-            [single] => format!("{alias}.{}::text", quote::ident(single)),
-            columns => {
-                let items: Vec<String> = columns
-                    .iter()
-                    .map(|c| format!("{alias}.{}", quote::ident(c)))
-                    .collect();
-                format!("jsonb_build_array({})::text", items.join(", "))
-            }
-        }
+        super::key::record_id(alias, self.spec.key_columns())
     }
 
     /// The tracked columns of the row `alias` as a JSON object.
@@ -142,14 +131,14 @@ impl Capture<'_> {
 
 /// The names of the capture triggers an audit log puts on each table.
 pub(crate) fn trigger_names(config: &AuditConfig) -> Vec<String> {
-    OPERATIONS
+    Operation::ALL
         .iter()
-        .map(|op| trigger_name(config, op))
+        .map(|&op| trigger_name(config, op))
         .collect()
 }
 
-fn trigger_name(config: &AuditConfig, operation: &str) -> String {
-    shorten(&format!("{}_{operation}", config.table()))
+fn trigger_name(config: &AuditConfig, operation: Operation) -> String {
+    shorten(&format!("{}_{}", config.table(), operation.suffix()))
 }
 
 /// `jsonb_build_object('a', alias."a", …)`, in calls of at most 50 pairs (PostgreSQL

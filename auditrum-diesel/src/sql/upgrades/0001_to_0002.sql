@@ -1,0 +1,6 @@
+-- auditrum core schema 1 (0.1) → 2. Runs before the core SQL of version 2 is run again.
+--
+-- Version 2 adds the version stamp (the audit table's comment) and changes the generated
+-- capture (txid_current() once per statement), which the upgrade's reinstall of every
+-- tracked table covers. No object of version 1 needs dropping or rewriting, so this step
+-- is empty; it is kept as the place for such statements.

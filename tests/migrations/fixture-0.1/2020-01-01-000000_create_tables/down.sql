@@ -1,0 +1,1 @@
+DROP TABLE app.memberships; DROP SCHEMA app; DROP TABLE users;
