@@ -257,7 +257,7 @@ fn cut_chain(conn: &mut PgConnection, config: &AuditConfig, cut: &ChainCut) -> R
 }
 
 /// `now() - older_than`, in UTC. Refuses an interval that is not in the past.
-fn cutoff(conn: &mut PgConnection, older_than: &str) -> Result<DateTime<Utc>, Error> {
+pub(crate) fn cutoff(conn: &mut PgConnection, older_than: &str) -> Result<DateTime<Utc>, Error> {
     let at: Instant = diesel::sql_query(
         "SELECT (now() AT TIME ZONE 'UTC' - $1::interval) AT TIME ZONE 'UTC' AS at",
     )

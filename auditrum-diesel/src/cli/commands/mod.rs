@@ -1,6 +1,8 @@
 //! One file per subcommand.
 
 pub(crate) mod add_partitions;
+#[cfg(feature = "archive")]
+pub(crate) mod archive;
 pub(crate) mod as_of;
 pub(crate) mod blame;
 pub(crate) mod chain_tip;
@@ -77,6 +79,10 @@ pub enum Command {
     /// Check each record's events chain and end in its live row; exit 1 on changes made
     /// while the triggers were off.
     VerifyHistory(verify_history::VerifyHistory),
+    /// Move month partitions older than a cutoff to Parquet files with a manifest, then
+    /// drop them (feature `archive`).
+    #[cfg(feature = "archive")]
+    Archive(archive::Archive),
 }
 
 /// Runs one subcommand.
@@ -102,5 +108,7 @@ pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Blame(args) => blame::run(args, context),
         Command::Revert(args) => revert::run(args, context),
         Command::VerifyHistory(args) => verify_history::run(args, context),
+        #[cfg(feature = "archive")]
+        Command::Archive(args) => archive::run(args, context),
     }
 }

@@ -27,6 +27,11 @@ pub struct VerifyChain {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also verify an archive written by `archive` (a directory or `s3://bucket/prefix`): its files against their
+    /// manifests, and the chain recomputed from its rows up to the live chain.
+    #[cfg(feature = "archive")]
+    #[arg(long)]
+    pub archive: Option<String>,
 }
 
 pub(crate) fn run(args: VerifyChain, context: &Context) -> Result<(), CliError> {
@@ -43,6 +48,13 @@ pub(crate) fn run(args: VerifyChain, context: &Context) -> Result<(), CliError> 
     let options = VerifyOptions::default()
         .with_tips(tips)
         .with_max_transaction_duration(Duration::from_secs(args.max_transaction_duration));
+    #[cfg(feature = "archive")]
+    let archive_intact = match &args.archive {
+        Some(location) => super::archive::verify(location, args.format, context)?,
+        None => true,
+    };
+    #[cfg(not(feature = "archive"))]
+    let archive_intact = true;
     let mut conn = context.connect()?;
     let report = chain::verify_with(&mut conn, &context.config, &options)?;
     match args.format {
@@ -52,7 +64,11 @@ pub(crate) fn run(args: VerifyChain, context: &Context) -> Result<(), CliError> 
         ),
         Format::Text => print!("{}", text(&report)),
     }
-    if report.is_intact() {
+    if !archive_intact {
+        Err(CliError::ProblemsFound(
+            "the archive does not verify (see BROKEN above)".to_owned(),
+        ))
+    } else if report.is_intact() {
         Ok(())
     } else {
         Err(CliError::ProblemsFound(format!(

@@ -19,7 +19,7 @@
 
 mod anchor;
 mod backdate;
-mod canonical;
+pub(crate) mod canonical;
 mod enable;
 mod lag;
 mod tip;
