@@ -83,6 +83,10 @@ pub fn archive(
         })?;
         months.push(manifest);
     }
+    if chained && !options.keep_partition && !months.is_empty() {
+        // Seal the PURGE entries the cuts recorded, so they are chained before we return.
+        chain::seal(conn, config)?;
+    }
     Ok(ArchiveReport { cutoff, months })
 }
 
@@ -246,9 +250,13 @@ fn drop_partition(
 ) -> Result<(), ArchiveError> {
     let regclass = quote::literal(qualified);
     let events = config.qualified_table();
-    if chain_enabled(conn, config)? {
+    // Earlier purges are read before the cut: their PURGE events may leave with it.
+    let earlier_purges = if chain_enabled(conn, config)? {
         check_cut(conn, config, qualified, manifest)?;
-    }
+        Some(chain::purge_history(conn, config).map_err(ArchiveError::Audit)?)
+    } else {
+        None
+    };
     diesel::sql_query(format!(
         "DELETE FROM {ctx} c WHERE c.id IN (SELECT e.context_id FROM {qualified} e)
            AND NOT EXISTS (SELECT FROM {events} o WHERE o.txid = c.txid AND o.context_id = c.id
@@ -279,6 +287,17 @@ fn drop_partition(
                 "the chain's anchor moved while {qualified} was archived (a concurrent purge or archive?): rerun"
             )));
         }
+        // The moved anchor is recorded as a chained PURGE entry, as `purge` does: a moved
+        // anchor without one is a break for `verify-chain`.
+        chain::record_purge(
+            conn,
+            config,
+            earlier_purges.unwrap_or_default(),
+            &format!("archived month {}", manifest.month),
+            (cut.first_seq, &cut.anchor_before),
+            (cut.last_seq + 1, &cut.anchor_after),
+        )
+        .map_err(ArchiveError::Audit)?;
     }
     Ok(())
 }
