@@ -23,6 +23,7 @@
 pub mod args;
 mod commands;
 mod error;
+mod printable;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

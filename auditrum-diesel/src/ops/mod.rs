@@ -8,3 +8,4 @@ pub mod harden;
 pub mod partitions;
 pub mod purge;
 pub mod status;
+pub mod trust;

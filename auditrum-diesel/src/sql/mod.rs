@@ -9,4 +9,4 @@ mod triggers;
 pub use core_schema::{add_partitions_sql, core_schema_down_sql, core_schema_sql};
 pub(crate) use install::{checksum, expected_triggers, ExpectedTrigger};
 pub use install::{install_sql, uninstall_sql};
-pub(crate) use triggers::trigger_names;
+pub(crate) use triggers::{read_columns, shorten, trigger_names};

@@ -21,6 +21,17 @@ pub fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
+/// Text for a `--` comment of generated SQL: control characters (a newline would end the
+/// comment and start SQL) are written as escapes, `\n`, `\u{1b}`.
+pub fn comment(text: &str) -> String {
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,6 +41,14 @@ mod tests {
         assert_eq!(ident("users"), "\"users\"");
         assert_eq!(ident("we\"ird"), "\"we\"\"ird\"");
         assert_eq!(qualified("a b", "c"), "\"a b\".\"c\"");
+    }
+
+    #[test]
+    fn comments_cannot_end_early() {
+        assert_eq!(
+            comment("a\nDROP TABLE x;\r\u{1b}"),
+            "a\\nDROP TABLE x;\\r\\u{1b}"
+        );
     }
 
     #[test]

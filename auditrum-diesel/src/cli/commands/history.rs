@@ -6,6 +6,7 @@ use crate::history::record_history;
 use crate::TrackSpec;
 
 use crate::cli::args::{Format, History};
+use crate::cli::printable::printable;
 use crate::cli::{CliError, Context};
 
 pub(super) fn run(args: History, context: &Context) -> Result<(), CliError> {
@@ -29,7 +30,7 @@ pub(super) fn run(args: History, context: &Context) -> Result<(), CliError> {
         }
         Format::Text => {
             for event in &events {
-                write!(out, "{event}")?;
+                write!(out, "{}", printable(&event.to_string()))?;
             }
         }
     }

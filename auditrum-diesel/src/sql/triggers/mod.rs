@@ -35,19 +35,33 @@ impl Capture<'_> {
         }
     }
 
-    /// `<audit table>_<table>_<operation>`, unquoted, cut to PostgreSQL's 63-byte limit
-    /// with a hash suffix so long names stay unique. It lives in the table's schema.
+    /// `<audit table>_<schema>_<table>_<operation>`, unquoted, cut to PostgreSQL's
+    /// 63-byte limit with a hash suffix so long names stay unique. It lives in the log's
+    /// schema, not the table's: the application often owns the table's schema, and an
+    /// owner of a schema may drop or replace what is in it.
     pub fn function_name_raw(&self, operation: &str) -> String {
         shorten(&format!(
-            "{}_{}_{operation}",
+            "{}_{}_{}_{operation}",
             self.config.table(),
+            self.spec.table_schema(),
             self.spec.table_name()
         ))
     }
 
-    /// `"schema"."<audit table>_<table>_<operation>"`.
+    /// `"<log schema>"."<audit table>_<schema>_<table>_<operation>"`.
     pub fn function_name(&self, operation: &str) -> String {
-        quote::qualified(self.spec.table_schema(), &self.function_name_raw(operation))
+        quote::qualified(self.config.schema(), &self.function_name_raw(operation))
+    }
+
+    /// Where versions before 0.2 put the function: `"<table schema>"."<audit
+    /// table>_<table>_<operation>"`. Install and uninstall drop it when no trigger uses it.
+    pub fn legacy_function_name(&self, operation: &str) -> String {
+        let name = shorten(&format!(
+            "{}_{}_{operation}",
+            self.config.table(),
+            self.spec.table_name()
+        ));
+        quote::qualified(self.spec.table_schema(), &name)
     }
 
     /// `<audit table>_<operation>`, unquoted: the trigger's name on the audited table.
@@ -140,6 +154,16 @@ impl Capture<'_> {
     }
 }
 
+/// Columns the triggers of `spec` read from the table: key, tracked and meta columns.
+pub(crate) fn read_columns(spec: &TrackSpec) -> Vec<String> {
+    let config = AuditConfig::default();
+    Capture {
+        spec,
+        config: &config,
+    }
+    .read_columns()
+}
+
 /// The names of the capture triggers an audit log puts on each table.
 pub(crate) fn trigger_names(config: &AuditConfig) -> Vec<String> {
     OPERATIONS
@@ -167,7 +191,7 @@ fn json_object(alias: &str, names: &[String]) -> String {
 }
 
 /// Cuts a name to PostgreSQL's 63-byte identifier limit, keeping it unique with a hash.
-fn shorten(name: &str) -> String {
+pub(crate) fn shorten(name: &str) -> String {
     const LIMIT: usize = 63;
     if name.len() <= LIMIT {
         return name.to_owned();

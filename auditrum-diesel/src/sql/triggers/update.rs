@@ -67,12 +67,15 @@ fn numbered(capture: &Capture, transition_table: &str) -> String {
     )
 }
 
-/// Whether `column` differs between the old row `o` and the new row `n`.
+/// Whether `column` differs between the old row `o` and the new row `n`: `IS DISTINCT
+/// FROM` where the type's `=` is identity, otherwise binary image equality of one-column
+/// rows (`record_image_eq`, the function of `*=`, called by name because `ROW(a) *= ROW(b)`
+/// expands to `a *= b`: NULL equals NULL; no operator or function of the column type runs).
 fn changed(column: &Column) -> String {
     let name = quote::ident(&column.name);
-    match column.comparison_cast() {
-        Some(cast) => format!("n.{name}::{cast} IS DISTINCT FROM o.{name}::{cast}"),
-        None => format!("n.{name} IS DISTINCT FROM o.{name}"),
+    match column.has_exact_equality() {
+        true => format!("n.{name} IS DISTINCT FROM o.{name}"),
+        false => format!("NOT pg_catalog.record_image_eq(ROW(n.{name}), ROW(o.{name}))"),
     }
 }
 

@@ -1,0 +1,50 @@
+//! Finding 7, the smaller ones: template placeholders in CLI values, escape sequences from
+//! the log on the operator's terminal.
+
+use diesel::connection::SimpleConnection;
+
+use crate::Scene;
+
+#[test]
+fn a_placeholder_in_a_cli_value_is_not_expanded() {
+    let scene = Scene::new();
+    // Before: `{{x}}` panicked (exit 101) and `{{schema}}` was replaced by the log's schema.
+    for role in ["app{{x}}", "app{{schema}}"] {
+        let (code, _, err) = scene.run(&["harden", "--app-role", role]);
+        assert_eq!(code, 2, "{role}: {err}");
+        assert!(
+            err.contains(&format!("role {role} does not exist")),
+            "{role}: {err}"
+        );
+    }
+    let (code, out, err) = scene.run(&["harden", "--app-role", "app{{x}}", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("'app{{x}}'"), "{out}");
+}
+
+#[test]
+fn history_and_blame_do_not_print_escape_sequences_from_the_log() {
+    let scene = Scene::new();
+    scene.harden();
+    scene
+        .as_app()
+        .batch_execute(
+            r#"BEGIN;
+               SET LOCAL auditrum.context = '{"user_id": "\u001b[2Jmallory\r", "change_reason": "\u001b[31mforged line"}';
+               INSERT INTO app.items VALUES (1, E'\x1b[2J\x1b[31mforged line\r');
+               COMMIT;"#,
+        )
+        .unwrap();
+    for args in [
+        &["history", "app.items", "1"][..],
+        &["blame", "app.items", "1"],
+        &["blame", "app.items", "1", "body"],
+    ] {
+        let out = scene.ok(args);
+        assert!(out.contains("forged line"), "{args:?}: {out}");
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\r'),
+            "{args:?} printed raw control characters: {out:?}"
+        );
+    }
+}
