@@ -86,6 +86,17 @@ impl Column {
     }
 }
 
+impl Column {
+    /// `::jsonb` or `::jsonb[]` for a `json` (array) column, compared as `jsonb`.
+    pub(crate) fn json_as_jsonb(&self) -> Option<&'static str> {
+        match self.sql_type.as_deref()? {
+            "json" => Some("::jsonb"),
+            "json[]" => Some("::jsonb[]"),
+            _ => None,
+        }
+    }
+}
+
 /// `timestamp(3) with time zone` → `timestamp with time zone`, `character varying(9)` →
 /// `character varying`.
 fn strip_modifier(sql_type: &str) -> String {

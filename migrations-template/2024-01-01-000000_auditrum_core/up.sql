@@ -78,6 +78,7 @@ CREATE TABLE IF NOT EXISTS "public"."auditlog_tracked" (
 -- The context row of the current transaction, stored on first use and cached in a
 -- transaction-local setting, so a transaction stores its context once whatever it writes.
 -- NULL when no context is set. The cache is rolled back with a savepoint, like the row.
+-- After `harden` it runs as the capture role, which may only add rows.
 CREATE OR REPLACE FUNCTION "public"."auditlog_context_id"() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $auditrum$
@@ -89,8 +90,17 @@ BEGIN
     IF raw IS NULL THEN
         RETURN NULL;
     END IF;
-    IF raw = current_setting('auditrum.cache_public_auditlog_source', true) THEN
-        RETURN current_setting('auditrum.cache_public_auditlog_id')::bigint;
+    -- The cache is only a hint: any role can set these settings by hand (to point its events
+    -- at another transaction's context, or at none), so a cached id is used only when its
+    -- row belongs to this transaction. One primary-key lookup, and only from the second
+    -- statement of a transaction on.
+    IF raw = current_setting('auditrum.cache_public_auditlog_source', true)
+       AND current_setting('auditrum.cache_public_auditlog_id', true) ~ '^[0-9]{1,18}$' THEN
+        SELECT c.id INTO ctx_id FROM "public"."auditlog_context" c
+        WHERE c.id = current_setting('auditrum.cache_public_auditlog_id', true)::bigint AND c.txid = txid_current();
+        IF FOUND THEN
+            RETURN ctx_id;
+        END IF;
     END IF;
     -- No EXCEPTION block here: it would open a subtransaction in every transaction that sets
     -- a context. A value that does not start like an object is refused with our message; one
