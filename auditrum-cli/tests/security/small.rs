@@ -48,3 +48,36 @@ fn history_and_blame_do_not_print_escape_sequences_from_the_log() {
         );
     }
 }
+
+#[test]
+fn revert_refuses_tables_not_audited_and_columns_not_tracked() {
+    let mut scene = Scene::new();
+    scene
+        .as_app()
+        .batch_execute("INSERT INTO app.items VALUES (1, 'a'); UPDATE app.items SET body = 'b';")
+        .unwrap();
+    let update = crate::count(&mut scene.operator, "SELECT max(id) FROM auditlog").to_string();
+
+    // The body column is no longer tracked: its old value must not be written back.
+    scene.ok(&["track", "app.items", "--exclude", "body"]);
+    let (code, _, err) = scene.run(&["revert", "--event", &update]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("column body") && err.contains("not tracked"),
+        "{err}"
+    );
+
+    // The table is no longer audited at all.
+    scene.ok(&["untrack", "app.items"]);
+    let (code, _, err) = scene.run(&["revert", "--event", &update]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("app.items is not audited"), "{err}");
+    assert_eq!(
+        crate::count(
+            &mut scene.operator,
+            "SELECT count(*) FROM app.items WHERE body = 'b'"
+        ),
+        1,
+        "nothing was written"
+    );
+}
