@@ -23,6 +23,8 @@
 pub mod args;
 mod commands;
 mod error;
+#[cfg(feature = "viewer")]
+mod loopback_host;
 mod printable;
 
 use std::ffi::OsString;
