@@ -81,3 +81,28 @@ fn revert_refuses_tables_not_audited_and_columns_not_tracked() {
         "nothing was written"
     );
 }
+
+#[test]
+fn an_overlong_user_id_does_not_fail_the_write_and_is_kept() {
+    let mut scene = Scene::new();
+    scene.harden();
+    let long = "u".repeat(5000);
+    let wide = "é".repeat(2000); // 4000 bytes in 2000 characters
+    scene
+        .as_app()
+        .batch_execute(&format!(
+            r#"BEGIN; SET LOCAL auditrum.context = '{{"user_id": "{long}", "request_id": "{wide}"}}';
+               INSERT INTO app.items VALUES (1, 'a'); COMMIT;"#
+        ))
+        .expect("a context of any size does not fail the write");
+    let kept = crate::count(
+        &mut scene.operator,
+        &format!(
+            "SELECT count(*) FROM auditlog e JOIN auditlog_context c ON c.id = e.context_id
+             WHERE c.context->>'user_id' = repeat('u', 512)
+               AND c.context->'auditrum_overlong'->>'user_id' = '{long}'
+               AND c.context->'auditrum_overlong'->>'request_id' = '{wide}'"
+        ),
+    );
+    assert_eq!(kept, 1, "the indexed key is cut, the whole value kept");
+}

@@ -53,6 +53,10 @@ pub fn harden_sql(config: &AuditConfig, app_role: &str, admin_role: Option<&str>
                 quote::literal(&format!("{}()", config.object("_context_id"))),
             ),
             (
+                "context_overlong_function",
+                quote::literal(&format!("{}(jsonb)", config.object("_context_overlong"))),
+            ),
+            (
                 "partitions_function",
                 quote::literal(&format!("{}(integer)", config.object("_add_partitions"))),
             ),

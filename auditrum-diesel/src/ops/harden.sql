@@ -114,7 +114,7 @@ BEGIN
     -- The maintenance functions run as the admin (or the log's owner); never the app.
     FOR fn IN
         SELECT p.oid::regprocedure FROM pg_proc p
-        WHERE p.oid IN (to_regprocedure({{partitions_function}}),
+        WHERE p.oid IN (to_regprocedure({{partitions_function}}), to_regprocedure({{context_overlong_function}}),
                         to_regprocedure({{chain_mark_function}}), to_regprocedure({{chain_seal_function}}))
     LOOP
         IF admin_role IS NOT NULL THEN

@@ -107,10 +107,27 @@ BEGIN
                   HINT = 'Set it to a JSON object, e.g. SET LOCAL ' || {{context_setting}} || ' = ''{"user_id": "42"}''';
     END IF;
     ctx := raw::jsonb;
+    -- `user_id` and `request_id` are indexed, and a btree entry holds at most ~2.7 kB: a
+    -- longer value would fail the write. Past 1024 bytes the indexed key keeps its first 512
+    -- characters (at most 2 kB) and the whole value moves to `auditrum_overlong`: nothing is lost.
+    IF octet_length(ctx ->> 'user_id') > 1024 OR octet_length(ctx ->> 'request_id') > 1024 THEN
+        ctx := {{context_overlong_function}}(ctx);
+    END IF;
     INSERT INTO {{context_table}} (txid, context) VALUES (txid_current(), ctx) RETURNING id INTO ctx_id;
     PERFORM set_config({{cache_setting_source}}, raw, true), set_config({{cache_setting_id}}, ctx_id::text, true);
     RETURN ctx_id;
 END
+$auditrum$;
+
+-- `user_id` / `request_id` values over 1024 bytes, cut for their indexes; the whole values
+-- are kept under `auditrum_overlong`. Called by the context function only for such values.
+CREATE OR REPLACE FUNCTION {{context_overlong_function}}(ctx jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $auditrum$
+    SELECT ctx || coalesce(jsonb_object_agg(key, left(ctx ->> key, 512)), '{}'::jsonb)
+               || jsonb_build_object('auditrum_overlong', coalesce(jsonb_object_agg(key, ctx -> key), '{}'::jsonb))
+    FROM unnest(ARRAY['user_id', 'request_id']) AS key
+    WHERE octet_length(ctx ->> key) > 1024
 $auditrum$;
 
 -- Creates the monthly partitions (UTC) from the current month through `months_ahead`
