@@ -23,6 +23,7 @@ use common::{cli, stderr, stdout, url_as};
 /// One test's cast: a database, a superuser connection (the operator), an application role
 /// (LOGIN, owns schema `app`) and an admin role (NOLOGIN is not needed: it never logs in
 /// here). Roles are cluster-wide, so they are named after the database.
+#[allow(missing_debug_implementations)] // holds a connection; never printed
 pub struct Scene {
     pub db: TestDatabase,
     pub operator: PgConnection,
@@ -33,6 +34,7 @@ pub struct Scene {
 impl Scene {
     /// The audit log installed, the app role created and owning schema `app`, where it
     /// created `app.items (id int PRIMARY KEY, body text)`, tracked by the operator.
+    #[allow(clippy::new_without_default)] // a database per call: not a default value
     pub fn new() -> Scene {
         let db = TestDatabase::new();
         let mut operator = db.connect();
