@@ -1,5 +1,6 @@
-//! A web app whose writes are audited: axum with [`AuditLayer`], an r2d2 pool of
-//! [`AuditedConnection`]s, and a `#[derive(Audited)]` model installed with `sync`.
+//! A web app whose writes are audited, async all the way: axum with [`AuditLayer`], a
+//! diesel-async deadpool of [`AsyncAuditedConnection`]s, and a `#[derive(Audited)]` model
+//! installed with `sync`. (`axum_sync` is the same app on sync Diesel and r2d2.)
 //!
 //! ```sh
 //! cargo run --example axum_app
@@ -16,8 +17,8 @@
 
 use std::net::SocketAddr;
 
-use auditrum_diesel::connection::{AuditedConnection, AuditedCustomizer};
-use auditrum_diesel::context::{carry, keys, AuditContext, ContextHandle};
+use auditrum_diesel::connection::AsyncAuditedConnection;
+use auditrum_diesel::context::{keys, AuditContext, ContextHandle};
 use auditrum_diesel::history::record_history;
 use auditrum_diesel::registry::Registry;
 use auditrum_diesel::web::AuditLayer;
@@ -31,8 +32,11 @@ use axum::{Extension, Router};
 use chrono::{DateTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, Pool, PoolError};
 use diesel::sql_types::Bool;
+use diesel_async::pooled_connection::deadpool::{Pool, PoolError};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::RunQueryDsl;
+use futures_util::FutureExt;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -73,7 +77,7 @@ struct UserChanges {
     name: Option<String>,
 }
 
-type DbPool = Pool<ConnectionManager<AuditedConnection>>;
+type DbPool = Pool<AsyncAuditedConnection>;
 
 /// The routes. The audit layer is outermost, so everything inside it (authentication,
 /// handlers) runs in the request's audit context.
@@ -134,13 +138,14 @@ async fn create_user(
     body: String,
 ) -> Result<(StatusCode, String), AppError> {
     let new_user: NewUser = serde_json::from_str(&body)?;
-    let user = with_connection(&pool, move |conn| {
-        diesel::insert_into(users::table)
-            .values(&new_user)
-            .returning(User::as_returning())
-            .get_result(conn)
-    })
-    .await?;
+    let mut conn = pool.get().await?;
+    // Outside a transaction: the connection wraps the write in one carrying the request's
+    // context, read from the task-local scope the audit layer opened.
+    let user = diesel::insert_into(users::table)
+        .values(&new_user)
+        .returning(User::as_returning())
+        .get_result(&mut conn)
+        .await?;
     Ok((StatusCode::CREATED, serde_json::to_string(&user)?))
 }
 
@@ -161,32 +166,16 @@ async fn update_user(
         audit.update(|ctx| ctx.set(keys::CHANGE_REASON, reason));
     }
     let changes: UserChanges = serde_json::from_str(&body)?;
-    let user = with_connection(&pool, move |conn| {
-        let allowed = users::email
-            .eq(user.email)
-            .or(user.is_support.into_sql::<Bool>());
-        diesel::update(users::table.find(id).filter(allowed))
-            .set((&changes, users::updated_at.eq(diesel::dsl::now)))
-            .returning(User::as_returning())
-            .get_result(conn)
-    })
-    .await?;
+    let allowed = users::email
+        .eq(user.email)
+        .or(user.is_support.into_sql::<Bool>());
+    let mut conn = pool.get().await?;
+    let user = diesel::update(users::table.find(id).filter(allowed))
+        .set((&changes, users::updated_at.eq(diesel::dsl::now)))
+        .returning(User::as_returning())
+        .get_result(&mut conn)
+        .await?;
     Ok(serde_json::to_string(&user)?)
-}
-
-/// Runs sync Diesel code on a pooled connection, on tokio's blocking threads. A blocking
-/// task starts with no audit context: `carry` takes the request's along.
-async fn with_connection<T: Send + 'static>(
-    pool: &DbPool,
-    work: impl FnOnce(&mut AuditedConnection) -> QueryResult<T> + Send + 'static,
-) -> Result<T, AppError> {
-    let pool = pool.clone();
-    tokio::task::spawn_blocking(carry(move || {
-        let mut conn = pool.get()?;
-        Ok(work(&mut conn)?)
-    }))
-    .await
-    .map_err(|e| AppError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
 }
 
 /// An error as the client sees it.
@@ -243,14 +232,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let report = sync::sync(&mut conn, &Registry::linked(), &config)?;
     println!("sync: {report}\n");
 
-    // A pool of AuditedConnections: each write is attributed to the context in force.
-    // The customizer gives every connection a context of its own, beneath the requests'.
-    let customizer = AuditedCustomizer::new(config.clone())
-        .connection_context(AuditContext::new().insert("service", "axum_app"));
-    let pool = Pool::builder()
-        .max_size(4)
-        .connection_customizer(Box::new(customizer))
-        .build(ConnectionManager::<AuditedConnection>::new(database.url()))?;
+    // A pool of AsyncAuditedConnections: each write is attributed to the context in force.
+    // The set-up gives every connection a context of its own, beneath the requests'.
+    let mut manager_config = ManagerConfig::default();
+    manager_config.custom_setup = Box::new(move |url| {
+        let config = config.clone();
+        async move {
+            let mut conn = AsyncAuditedConnection::establish_with_config(url, config).await?;
+            conn.set_connection_context(Some(AuditContext::new().insert("service", "axum_app")));
+            Ok(conn)
+        }
+        .boxed()
+    });
+    let manager = AsyncDieselConnectionManager::new_with_config(database.url(), manager_config);
+    let pool = Pool::builder(manager).max_size(4).build()?;
 
     // Serve on a loopback port until told to stop. `ConnectInfo` gives the layer the
     // client's address.
@@ -318,7 +313,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Who changed the row, when, why, in which request.
     println!("history of public.users {id}:\n");
-    let history = record_history(&mut conn, &config, "public", "users", &id.to_string())?;
+    let history = record_history(
+        &mut conn,
+        &AuditConfig::default(),
+        "public",
+        "users",
+        &id.to_string(),
+    )?;
     for event in &history {
         print!("{event}");
         if let Some(context) = &event.context {
@@ -339,6 +340,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         history[1].context.as_ref().unwrap()["request_id"],
         "req-support-7"
     );
+    // The connection's own context, beneath each request's.
+    assert!(history
+        .iter()
+        .all(|e| e.context.as_ref().unwrap()["service"] == "axum_app"));
     Ok(())
 }
 

@@ -6,10 +6,11 @@ use diesel::connection::{
     Instrumentation, LoadConnection, SimpleConnection, TransactionManager,
 };
 use diesel::expression::QueryMetadata;
-use diesel::pg::{Pg, PgQueryBuilder, PgRowByRowLoadingMode};
-use diesel::query_builder::{Query, QueryBuilder, QueryFragment, QueryId};
+use diesel::pg::{Pg, PgRowByRowLoadingMode};
+use diesel::query_builder::{Query, QueryFragment, QueryId};
 use diesel::{ConnectionResult, PgConnection, QueryResult};
 
+use super::context_source::ContextSource;
 use super::state::{Applied, AppliedStack};
 use super::statement;
 use super::transaction_manager::AuditedTransactionManager;
@@ -57,22 +58,15 @@ use crate::AuditConfig;
 pub struct AuditedConnection {
     pub(super) inner: PgConnection,
     config: AuditConfig,
-    base: Option<AuditContext>,
+    context: ContextSource,
     pub(super) applied: AppliedStack,
-    cache: Option<CachedContext>,
-}
-
-/// The last context rendered, keyed by the scope it came from.
-struct CachedContext {
-    key: Option<(u64, u64)>,
-    json: Result<Option<String>, ContextError>,
 }
 
 impl std::fmt::Debug for AuditedConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuditedConnection")
             .field("config", &self.config)
-            .field("base", &self.base)
+            .field("base", &self.context.base())
             .field("applied", &self.applied)
             .finish_non_exhaustive()
     }
@@ -100,9 +94,8 @@ impl AuditedConnection {
         AuditedConnection {
             inner,
             config,
-            base: None,
+            context: ContextSource::default(),
             applied: AppliedStack::default(),
-            cache: None,
         }
     }
 
@@ -134,14 +127,13 @@ impl AuditedConnection {
     /// the connection when a pool hands it to the next user, so per-request context
     /// belongs in a scope, never here.
     pub fn set_connection_context(&mut self, context: Option<AuditContext>) {
-        self.base = context.filter(|c| !c.is_empty());
-        self.cache = None;
+        self.context.set_base(context);
     }
 
     /// The context of this connection (see
     /// [`set_connection_context`](Self::set_connection_context)).
     pub fn connection_context(&self) -> Option<&AuditContext> {
-        self.base.as_ref()
+        self.context.base()
     }
 
     /// The wrapped connection.
@@ -175,28 +167,7 @@ impl AuditedConnection {
     /// The context JSON in force now (the connection's merged with the scopes'), or
     /// `None` when there is none.
     pub(super) fn context_json(&mut self) -> Result<Option<String>, ContextError> {
-        let frame = context::current_frame();
-        let key = frame.as_ref().map(|frame| frame.version());
-        if let Some(cache) = &self.cache {
-            if cache.key == key {
-                return cache.json.clone();
-            }
-        }
-        let context = match (&self.base, frame) {
-            (None, None) => None,
-            (Some(base), None) => Some(base.clone()),
-            (None, Some(frame)) => Some(frame.effective()),
-            (Some(base), Some(frame)) => Some(base.merge(&frame.effective())),
-        };
-        let json = match context.filter(|c| !c.is_empty()) {
-            Some(context) => context.to_json_string().map(Some),
-            None => Ok(None),
-        };
-        self.cache = Some(CachedContext {
-            key,
-            json: json.clone(),
-        });
-        json
+        self.context.json()
     }
 
     /// `SET LOCAL` for `json` on this connection's setting.
@@ -244,17 +215,6 @@ impl AuditedConnection {
     }
 }
 
-/// The SQL of a query, to tell writes from reads (only outside transactions, with a
-/// context in force).
-fn query_is_write<T: QueryFragment<Pg>>(source: &T) -> bool {
-    let mut builder = PgQueryBuilder::default();
-    match source.to_sql(&mut builder, &Pg) {
-        Ok(()) => statement::is_write(&builder.finish()),
-        // Let the real execution report the error.
-        Err(_) => true,
-    }
-}
-
 impl SimpleConnection for AuditedConnection {
     fn batch_execute(&mut self, query: &str) -> QueryResult<()> {
         match self.route(|| statement::batch_writes(query))? {
@@ -290,7 +250,7 @@ impl Connection for AuditedConnection {
     where
         T: QueryFragment<Pg> + QueryId,
     {
-        match self.route(|| query_is_write(source))? {
+        match self.route(|| statement::query_is_write(source))? {
             Route::Direct => self.inner.execute_returning_count(source),
             Route::AfterSet(set, json) => {
                 self.set_first(&set, json)?;
@@ -333,7 +293,7 @@ impl LoadConnection<DefaultLoadingMode> for AuditedConnection {
         T: Query + QueryFragment<Pg> + QueryId + 'query,
         Pg: QueryMetadata<T::SqlType>,
     {
-        match self.route(|| query_is_write(&source))? {
+        match self.route(|| statement::query_is_write(&source))? {
             Route::Direct => LoadConnection::<DefaultLoadingMode>::load(&mut self.inner, source),
             Route::AfterSet(set, json) => {
                 self.set_first(&set, json)?;
@@ -362,7 +322,7 @@ impl LoadConnection<PgRowByRowLoadingMode> for AuditedConnection {
         T: Query + QueryFragment<Pg> + QueryId + 'query,
         Pg: QueryMetadata<T::SqlType>,
     {
-        match self.route(|| query_is_write(&source))? {
+        match self.route(|| statement::query_is_write(&source))? {
             Route::Direct => LoadConnection::<PgRowByRowLoadingMode>::load(&mut self.inner, source),
             Route::AfterSet(set, json) => {
                 self.set_first(&set, json)?;

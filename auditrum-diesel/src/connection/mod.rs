@@ -1,4 +1,5 @@
-//! Getting the context into the database: the [`AuditedConnection`] wrapper, and
+//! Getting the context into the database: the [`AuditedConnection`] wrapper (and
+//! `AsyncAuditedConnection` for diesel-async, feature `diesel-async`), and
 //! [`audited_transaction`](AuditedTransactionExt::audited_transaction) for a plain
 //! `PgConnection`.
 //!
@@ -9,8 +10,13 @@
 //! transaction's snapshot, and a `SET TRANSACTION ISOLATION LEVEL` after it would fail.
 
 #[cfg(feature = "diesel-async")]
+mod async_connection;
+#[cfg(feature = "diesel-async")]
 mod async_pg;
+#[cfg(feature = "diesel-async")]
+mod async_transaction_manager;
 mod audited_connection;
+mod context_source;
 mod extension;
 mod migrations;
 mod r2d2;
@@ -19,7 +25,11 @@ mod statement;
 mod transaction_manager;
 
 #[cfg(feature = "diesel-async")]
+pub use async_connection::AsyncAuditedConnection;
+#[cfg(feature = "diesel-async")]
 pub use async_pg::{AuditedAsyncTransactionExt, AuditedFuture};
+#[cfg(feature = "diesel-async")]
+pub use async_transaction_manager::AsyncAuditedTransactionManager;
 pub use audited_connection::AuditedConnection;
 pub use extension::AuditedTransactionExt;
 pub use r2d2::AuditedCustomizer;

@@ -1,6 +1,9 @@
 //! The one statement the connection adds, `SET LOCAL <setting> = E'<json>'`, and how it
 //! tells writes from reads.
 
+use diesel::pg::{Pg, PgQueryBuilder};
+use diesel::query_builder::{QueryBuilder, QueryFragment};
+
 use crate::context::ContextError;
 
 /// `SET LOCAL <setting> = E'<json>'`, or `= ''` to clear it (the triggers read `''` as no
@@ -54,6 +57,16 @@ pub(crate) fn is_write(sql: &str) -> bool {
     words(sql)
         .next()
         .is_some_and(|word| WRITE_KEYWORDS.iter().any(|k| word.eq_ignore_ascii_case(k)))
+}
+
+/// [`is_write`] for a Diesel query: builds its SQL (only done outside transactions).
+pub(crate) fn query_is_write<T: QueryFragment<Pg>>(source: &T) -> bool {
+    let mut builder = PgQueryBuilder::default();
+    match source.to_sql(&mut builder, &Pg) {
+        Ok(()) => is_write(&builder.finish()),
+        // Let the real execution report the error.
+        Err(_) => true,
+    }
 }
 
 /// True when any word of the batch (outside quotes and comments) is a write keyword.
