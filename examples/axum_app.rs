@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 
 use auditrum_diesel::connection::AsyncAuditedConnection;
 use auditrum_diesel::context::{keys, AuditContext, ContextHandle};
-use auditrum_diesel::history::record_history;
+use auditrum_diesel::read::record_history;
 use auditrum_diesel::registry::Registry;
 use auditrum_diesel::web::AuditLayer;
 use auditrum_diesel::{sync, AuditConfig, Audited};
@@ -323,27 +323,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for event in &history {
         print!("{event}");
         if let Some(context) = &event.context {
-            println!("    context: {context}");
+            println!("    context: {}", context.to_json());
         }
     }
 
     // What the history shows is checked, so CI notices if it ever stops being true.
     let who: Vec<_> = history
         .iter()
-        .map(|e| e.context.as_ref().and_then(|c| c.get("user_id")?.as_str()))
+        .map(|e| e.context.as_ref().and_then(|c| c.user_id.as_deref()))
         .collect();
     assert_eq!(
         who,
         [None, Some("alice@example.com"), Some("bob@example.org")]
     );
     assert_eq!(
-        history[1].context.as_ref().unwrap()["request_id"],
-        "req-support-7"
+        history[1].context.as_ref().unwrap().request_id.as_deref(),
+        Some("req-support-7")
     );
     // The connection's own context, beneath each request's.
     assert!(history
         .iter()
-        .all(|e| e.context.as_ref().unwrap()["service"] == "axum_app"));
+        .all(|e| e.context.as_ref().unwrap().get("service") == Some("axum_app".into())));
     Ok(())
 }
 

@@ -12,7 +12,7 @@
 
 use auditrum_diesel::connection::AuditedTransactionExt;
 use auditrum_diesel::context::AuditContext;
-use auditrum_diesel::history::{record_history, HistoryEvent};
+use auditrum_diesel::read::{record_history, EventWithContext};
 use auditrum_diesel::{apply, core_schema_sql, install_sql, introspect, AuditConfig, TrackSpec};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -141,28 +141,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // What the history shows is checked, so CI notices if it ever stops being true.
     assert_eq!(invoice.len(), 4, "insert, discount, credit note, archive");
     assert!(invoice.iter().all(|e| e
+        .event
         .new_data
         .as_ref()
         .is_none_or(|d| d.get("internal_note").is_none())));
-    let reasons = invoice[2].context.as_ref().unwrap()["change_reasons"].clone();
-    assert_eq!(
-        reasons,
-        serde_json::json!(["customer cancelled", "issue a credit note"])
-    );
+    let reasons = &invoice[2].context.as_ref().unwrap().change_reasons;
+    assert_eq!(reasons, &["customer cancelled", "issue a credit note"]);
     assert!(invoice[3].context.is_none());
     assert_eq!(line.len(), 2, "insert, delete");
     Ok(())
 }
 
 /// Each event as the CLI's `history` prints it, with its `meta` and stored context.
-fn print_history(events: &[HistoryEvent]) {
+fn print_history(events: &[EventWithContext]) {
     for event in events {
         print!("{event}");
-        if let Some(meta) = &event.meta {
+        if let Some(meta) = &event.event.meta {
             println!("    meta: {meta}");
         }
         match &event.context {
-            Some(context) => println!("    context: {context}"),
+            Some(context) => println!("    context: {}", context.to_json()),
             None => println!("    context: none"),
         }
     }

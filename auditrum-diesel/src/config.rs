@@ -108,6 +108,11 @@ impl AuditConfig {
         self.object("")
     }
 
+    /// `schema.table` of the audit table, unquoted, for people and migration headers.
+    pub fn display_name(&self) -> String {
+        format!("{}.{}", self.schema, self.table)
+    }
+
     /// `"schema"."<table>_context"`.
     pub fn qualified_context_table(&self) -> String {
         self.object("_context")

@@ -90,7 +90,7 @@
 //!
 //! ## 4. Read the log
 //!
-//! [`history::record_history`] lists a record's events; the [`read`] module has typed
+//! [`read::record_history`] lists a record's events; the [`read`] module has typed
 //! events ([`read::AuditEvent`]), composable query helpers, time travel and blame. The
 //! `auditrum-diesel` command answers the same questions from a shell (`history`, `blame`,
 //! `as-of`).
@@ -110,17 +110,19 @@ mod config;
 pub mod connection;
 pub mod context;
 mod error;
-pub mod history;
 pub mod introspect;
 pub mod migrations;
 mod operation;
 pub mod ops;
+pub mod plan;
 pub mod read;
 pub mod registry;
 pub mod schema;
 mod spec;
 pub mod sql;
 pub mod sync;
+#[cfg(feature = "viewer")]
+pub mod viewer;
 #[cfg(feature = "axum")]
 pub mod web;
 
@@ -130,11 +132,17 @@ pub use audited::Audited;
 pub use auditrum_diesel_derive::Audited;
 pub use config::AuditConfig;
 pub use error::{Error, SpecError};
-pub use operation::Operation;
+pub use operation::{Operation, UnknownOperation};
 pub use spec::{Column, StorageMode, TrackSpec};
 pub use sql::{
     add_partitions_sql, core_schema_down_sql, core_schema_sql, install_sql, uninstall_sql,
 };
+
+/// Deprecated: moved to [`read::record_history`], which returns [`read::EventWithContext`]
+/// (the one event type of every reader). This path goes in the next release.
+pub mod history {
+    pub use crate::read::record_history;
+}
 
 /// What the macros expand to; not public API.
 #[doc(hidden)]

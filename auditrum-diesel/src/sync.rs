@@ -21,17 +21,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::{Bool, Text};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 
-use crate::migrations::plan::diff;
-use crate::migrations::Change;
+use crate::plan::{self, Change, EmptyRegistry, Installed};
 use crate::registry::{Registry, RegistryError};
-use crate::{core_schema_sql, install_sql, uninstall_sql, AuditConfig, SpecError, TrackSpec};
+use crate::{AuditConfig, SpecError, TrackSpec};
 
 /// What [`sync`] changed (or, from [`plan`](fn@plan), would change), in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +75,19 @@ pub enum SyncError {
     /// The database refused a statement.
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
+    /// The registry is empty and the plan would remove every audited table's triggers
+    /// (only when asked to refuse that, as the command line does).
+    #[error(transparent)]
+    EmptyRegistry(#[from] EmptyRegistry),
+}
+
+/// How [`run`] goes about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SyncOptions {
+    /// Plan only; change nothing.
+    pub dry_run: bool,
+    /// Allow a plan that removes every audited table's triggers from an empty registry.
+    pub allow_empty: bool,
 }
 
 /// Brings the database's audit triggers in line with `registry`, in one transaction under
@@ -87,18 +98,11 @@ pub fn sync(
     registry: &Registry,
     config: &AuditConfig,
 ) -> Result<SyncReport, SyncError> {
-    let wanted = registry.specs()?;
-    conn.transaction(|conn| {
-        let changes = changes(conn, &wanted, config)?;
-        for change in &changes {
-            conn.batch_execute(&match change {
-                Change::CoreSchema { .. } => core_schema_sql(config),
-                Change::Track { spec } | Change::Retrack { spec, .. } => install_sql(spec, config)?,
-                Change::Untrack { previous } => uninstall_sql(previous, config)?,
-            })?;
-        }
-        Ok(SyncReport { changes })
-    })
+    let options = SyncOptions {
+        dry_run: false,
+        allow_empty: true,
+    };
+    run(conn, registry, config, options)
 }
 
 /// What [`sync`] would change, without changing anything.
@@ -107,11 +111,31 @@ pub fn plan(
     registry: &Registry,
     config: &AuditConfig,
 ) -> Result<SyncReport, SyncError> {
+    let options = SyncOptions {
+        dry_run: true,
+        allow_empty: true,
+    };
+    run(conn, registry, config, options)
+}
+
+/// Plans once under the lock, checks the plan, and applies it unless `dry_run`: all in one
+/// transaction, so what is applied is what was planned and checked.
+pub(crate) fn run(
+    conn: &mut PgConnection,
+    registry: &Registry,
+    config: &AuditConfig,
+    options: SyncOptions,
+) -> Result<SyncReport, SyncError> {
     let wanted = registry.specs()?;
     conn.transaction(|conn| {
-        Ok(SyncReport {
-            changes: changes(conn, &wanted, config)?,
-        })
+        let changes = changes(conn, &wanted, config)?;
+        plan::refuse_to_untrack_everything(registry, &changes, options.allow_empty)?;
+        if !options.dry_run {
+            for change in &changes {
+                conn.batch_execute(&change.up_sql(config)?)?;
+            }
+        }
+        Ok(SyncReport { changes })
     })
 }
 
@@ -128,17 +152,12 @@ fn changes(
             config.table()
         ))
         .execute(conn)?;
-    let mut changes = Vec::new();
-    let installed = if registry_table_exists(conn, config)? {
-        installed(conn, config)?
-    } else {
-        changes.push(Change::CoreSchema {
-            audit_table: format!("{}.{}", config.schema(), config.table()),
-        });
-        BTreeMap::new()
+    let core_installed = registry_table_exists(conn, config)?;
+    let installed = match core_installed {
+        true => installed(conn, config)?,
+        false => Installed::new(),
     };
-    changes.extend(diff(&installed, wanted));
-    Ok(changes)
+    Ok(plan::changes(config, core_installed, &installed, wanted))
 }
 
 fn registry_table_exists(conn: &mut PgConnection, config: &AuditConfig) -> QueryResult<bool> {
@@ -155,10 +174,7 @@ fn registry_table_exists(conn: &mut PgConnection, config: &AuditConfig) -> Query
 
 /// The installed specs, by table. A spec the registry table holds in a form this version
 /// cannot read still counts as installed (and so is replaced or removed).
-fn installed(
-    conn: &mut PgConnection,
-    config: &AuditConfig,
-) -> QueryResult<BTreeMap<(String, String), TrackSpec>> {
+fn installed(conn: &mut PgConnection, config: &AuditConfig) -> QueryResult<Installed> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = Text)]

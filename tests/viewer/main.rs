@@ -1,4 +1,4 @@
-//! The audit viewer (`auditrum_diesel::web::router`): its pages over real HTTP, `/metrics`
+//! The audit viewer (`auditrum_diesel::viewer::router`): its pages over real HTTP, `/metrics`
 //! parsed as Prometheus text, and end to end in headless Chromium (`browser`).
 
 mod browser;
@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 
 use auditrum_diesel::connection::AuditedConnection;
 use auditrum_diesel::context::{with_context, AuditContext};
-use auditrum_diesel::web::Viewer;
+use auditrum_diesel::viewer::Viewer;
 use auditrum_diesel::{Operation, TrackSpec};
 use auditrum_integration_tests::*;
 use auditrum_testdb::TestDatabase;

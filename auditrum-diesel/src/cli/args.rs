@@ -1,8 +1,15 @@
-//! The command line, declared with clap. Doc comments here are the `--help` text.
+//! The command line, declared with clap: the top level and the options every subcommand
+//! takes. Each subcommand declares its own arguments in its file of `cli/commands/`, shared
+//! flags are in `cli/flags.rs`. Doc comments are the `--help` text.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser};
 
-use super::commands;
+pub use super::commands::Command;
+// The argument types' former paths, kept for one release (deprecated).
+pub use super::commands::history::History;
+pub use super::commands::track::{Storage, Track};
+pub use super::commands::untrack::Untrack;
+pub use super::flags::{DryRun, Format};
 
 /// Audit log for Diesel + PostgreSQL: install the schema and triggers, read a record's
 /// history.
@@ -39,128 +46,4 @@ pub struct Global {
         default_value = "auditrum.context"
     )]
     pub context_setting: String,
-}
-
-/// The subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Create the audit table, its partitions, context storage and registry (re-runnable).
-    InitSchema(DryRun),
-    /// Install (or replace) the capture triggers of a table.
-    Track(Track),
-    /// Remove the capture triggers of a table; its recorded events stay.
-    Untrack(Untrack),
-    /// Print the events of one record, oldest first.
-    History(History),
-    /// Write Diesel migrations for the audited models linked into this binary: the core
-    /// schema once, then one per table newly audited, changed or no longer audited.
-    Makemigrations(commands::makemigrations::Makemigrations),
-    /// Install, replace and remove the linked models' triggers straight in the database
-    /// (for apps without migration files), under an advisory lock.
-    Sync(commands::sync::Sync),
-    /// Create monthly partitions ahead (for cron); moves early rows out of DEFAULT.
-    AddPartitions(commands::add_partitions::AddPartitions),
-    /// Check the log: partitions ahead, rows in DEFAULT, trigger drift (exit 1 on a problem).
-    Status(commands::status::StatusArgs),
-    /// Let the app role add and read events only; hand the log to an admin role.
-    Harden(commands::harden::Harden),
-    /// Delete events older than a cutoff (or drop their partitions).
-    Purge(commands::purge::Purge),
-    /// Chain every new transaction's events with SHA-256 links (tamper evidence).
-    EnableHashChain(commands::enable_hash_chain::EnableHashChain),
-    /// Recompute the hash chain (in PostgreSQL and in Rust); exit 1 on a broken link.
-    VerifyChain(commands::verify_chain::VerifyChain),
-    /// Print the chain's head as JSON, to keep for `verify-chain --expected-tip`.
-    ChainTip,
-    /// Link every transaction that has ended since the last seal (run it from cron).
-    SealChain,
-    /// Serve the audit viewer (web pages and /metrics); loopback only unless --token.
-    #[cfg(feature = "viewer")]
-    Serve(commands::serve::Serve),
-    /// A row, or a whole table, as it was at an instant, rebuilt from the log (JSON).
-    AsOf(commands::as_of::AsOf),
-    /// Who changed a record, when and why: one line per event, or one field's timeline.
-    Blame(commands::blame::Blame),
-    /// Undo an event, a transaction or a request through the audited path (exit 1 on
-    /// conflicts with later events).
-    Revert(commands::revert::Revert),
-    /// Check each record's events chain and end in its live row; exit 1 on changes made
-    /// while the triggers were off.
-    VerifyHistory(commands::verify_history::VerifyHistory),
-}
-
-/// `--dry-run`.
-#[derive(Debug, Args)]
-pub struct DryRun {
-    /// Print the SQL instead of running it.
-    #[arg(long)]
-    pub dry_run: bool,
-}
-
-/// `track`.
-#[derive(Debug, Args)]
-pub struct Track {
-    /// The table, `table` or `schema.table`.
-    pub table: String,
-    /// Record changes of these columns only (comma-separated).
-    #[arg(long, value_delimiter = ',', conflicts_with = "exclude")]
-    pub track_only: Vec<String>,
-    /// Record changes of every column but these (comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    pub exclude: Vec<String>,
-    /// Record only rows for which this SQL condition holds; the row is named NEW.
-    #[arg(long)]
-    pub condition: Option<String>,
-    /// Primary-key columns (comma-separated); read from the table when omitted.
-    #[arg(long, value_delimiter = ',')]
-    pub key: Vec<String>,
-    /// Columns copied onto every event's `meta` (comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    pub meta: Vec<String>,
-    /// How much of each row an event stores.
-    #[arg(long, value_enum, default_value_t = Storage::Diff)]
-    pub storage: Storage,
-    /// `--dry-run`.
-    #[command(flatten)]
-    pub dry_run: DryRun,
-}
-
-/// Storage modes, as `TrackSpec` has them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Storage {
-    /// UPDATE stores the diff only.
-    Diff,
-    /// UPDATE also stores the full old and new rows.
-    Full,
-}
-
-/// `untrack`.
-#[derive(Debug, Args)]
-pub struct Untrack {
-    /// The table, `table` or `schema.table`.
-    pub table: String,
-    /// `--dry-run`.
-    #[command(flatten)]
-    pub dry_run: DryRun,
-}
-
-/// `history`.
-#[derive(Debug, Args)]
-pub struct History {
-    /// The table, `table` or `schema.table`.
-    pub table: String,
-    /// The record's key; a composite key as a JSON array, e.g. '[7, 1]'.
-    pub key: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-}
-
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// For people: one block per event.
-    Text,
-    /// For programs: a JSON array.
-    Json,
 }

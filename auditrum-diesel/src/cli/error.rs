@@ -33,15 +33,8 @@ pub enum CliError {
     Sync(#[from] crate::sync::SyncError),
     /// The binary links no audited model, so the command would remove every audited
     /// table's triggers.
-    #[error(
-        "this binary links no audited model, so it would remove the triggers of {untracks} \
-         table(s): run it from your crate's audit binary (with `use my_models as _;` when \
-         the models live in another crate), or pass --allow-empty to remove them"
-    )]
-    EmptyRegistry {
-        /// How many tables would lose their triggers.
-        untracks: usize,
-    },
+    #[error(transparent)]
+    EmptyRegistry(#[from] crate::plan::EmptyRegistry),
     /// Reading the log failed (or a revert was refused).
     #[error("{0}")]
     Read(#[from] crate::read::ReadError),

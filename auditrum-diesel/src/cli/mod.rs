@@ -23,6 +23,7 @@
 pub mod args;
 mod commands;
 mod error;
+mod flags;
 #[cfg(feature = "viewer")]
 mod loopback_host;
 mod printable;

@@ -9,7 +9,6 @@ use diesel_async::{AnsiTransactionManager, AsyncConnection, TransactionManager};
 
 use super::statement;
 use crate::context::{self, AuditContext};
-use crate::sql::quote;
 use crate::AuditConfig;
 
 /// The future an [`AuditedAsyncTransactionExt::audited_transaction`] callback returns:
@@ -106,11 +105,7 @@ pub trait AuditedAsyncTransactionExt:
             // Nested: a savepoint, the outer value kept in a transaction-local setting of
             // this level, and put back after RELEASE (ROLLBACK TO restores it by itself).
             <AnsiTransactionManager as TransactionManager<Self>>::begin_transaction(self).await?;
-            let name = quote::literal(setting);
-            let stash = quote::literal(&format!("{setting}_outer_{depth}"));
-            let keep = format!(
-                "SELECT set_config({stash}, coalesce(current_setting({name}, true), ''), true);\n{set}"
-            );
+            let keep = statement::keep_outer(setting, depth, &set);
             if let Err(error) = self.batch_execute(&keep).await {
                 let _ = <AnsiTransactionManager as TransactionManager<Self>>::rollback_transaction(
                     self,
@@ -118,7 +113,7 @@ pub trait AuditedAsyncTransactionExt:
                 .await;
                 return Err(error.into());
             }
-            let restore = format!("SELECT set_config({name}, current_setting({stash}), true)");
+            let restore = statement::restore_outer(setting, depth);
             finish(self, f, Some(restore)).await
         })
     }

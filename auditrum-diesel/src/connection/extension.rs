@@ -7,7 +7,6 @@ use diesel::QueryResult;
 
 use super::statement;
 use crate::context::{self, AuditContext, ContextError};
-use crate::sql::quote;
 use crate::AuditConfig;
 
 /// `audited_transaction(ctx, f)` on any Diesel Pg connection that uses Diesel's own
@@ -82,20 +81,16 @@ pub trait AuditedTransactionExt:
             // Nested: a savepoint, the outer value kept in a transaction-local setting of
             // this level, and put back after RELEASE (ROLLBACK TO restores it by itself).
             AnsiTransactionManager::begin_transaction(self)?;
-            let stash = quote::literal(&format!("{setting}_outer_{depth}"));
-            let set = format!(
-                "SELECT set_config({stash}, coalesce(current_setting({name}, true), ''), true);\n{}",
-                statement::set_local(setting, json.as_deref()).map_err(Error::from)?,
-                name = quote::literal(setting),
+            let set = statement::keep_outer(
+                setting,
+                depth,
+                &statement::set_local(setting, json.as_deref()).map_err(Error::from)?,
             );
             if let Err(error) = self.batch_execute(&set) {
                 let _ = AnsiTransactionManager::rollback_transaction(self);
                 return Err(error.into());
             }
-            let restore = format!(
-                "SELECT set_config({name}, current_setting({stash}), true)",
-                name = quote::literal(setting)
-            );
+            let restore = statement::restore_outer(setting, depth);
             finish(self, f, |conn| conn.batch_execute(&restore))
         })
     }

@@ -1,10 +1,11 @@
-//! The one statement the connection adds, `SET LOCAL <setting> = E'<json>'`, and how it
-//! tells writes from reads.
+//! The statements the connection adds — `SET LOCAL <setting> = E'<json>'`, and around a
+//! savepoint the outer value kept and put back — and how it tells writes from reads.
 
 use diesel::pg::{Pg, PgQueryBuilder};
 use diesel::query_builder::{QueryBuilder, QueryFragment};
 
 use crate::context::ContextError;
+use crate::sql::quote;
 
 /// `SET LOCAL <setting> = E'<json>'`, or `= ''` to clear it (the triggers read `''` as no
 /// context).
@@ -15,31 +16,37 @@ use crate::context::ContextError;
 /// (`prefix.name`, letters, digits and `_`).
 pub(crate) fn set_local(setting: &str, json: Option<&str>) -> Result<String, ContextError> {
     let value = match json {
-        Some(json) => escaped_literal(json)?,
+        Some(json) => quote::escaped_literal(json).ok_or_else(|| ContextError::Nul {
+            key: "(the context text)".to_owned(),
+        })?,
         None => "''".to_owned(),
     };
     Ok(format!("SET LOCAL {setting} = {value}"))
 }
 
-/// An escape string constant `E'…'`: `\` → `\\`, `'` → `\'`. Means the same whatever
-/// `standard_conforming_strings` is. A NUL character cannot be sent at all.
-pub(crate) fn escaped_literal(value: &str) -> Result<String, ContextError> {
-    if value.contains('\0') {
-        return Err(ContextError::Nul {
-            key: "(the context text)".to_owned(),
-        });
-    }
-    let mut quoted = String::with_capacity(value.len() + 4);
-    quoted.push_str("E'");
-    for c in value.chars() {
-        match c {
-            '\\' => quoted.push_str("\\\\"),
-            '\'' => quoted.push_str("\\'"),
-            c => quoted.push(c),
-        }
-    }
-    quoted.push('\'');
-    Ok(quoted)
+/// Inside a savepoint of nesting `depth`: keeps the outer value of `setting` in a
+/// transaction-local setting of this level, then runs `set` (the level's `SET LOCAL`).
+/// After RELEASE, [`restore_outer`] puts it back (ROLLBACK TO restores it by itself).
+pub(crate) fn keep_outer(setting: &str, depth: impl std::fmt::Display, set: &str) -> String {
+    format!(
+        "SELECT set_config({stash}, coalesce(current_setting({name}, true), ''), true);\n{set}",
+        stash = stash(setting, depth),
+        name = quote::literal(setting),
+    )
+}
+
+/// Puts back the value [`keep_outer`] kept at nesting `depth`.
+pub(crate) fn restore_outer(setting: &str, depth: impl std::fmt::Display) -> String {
+    format!(
+        "SELECT set_config({name}, current_setting({stash}), true)",
+        stash = stash(setting, depth),
+        name = quote::literal(setting),
+    )
+}
+
+/// The setting that holds the outer value at nesting `depth`.
+fn stash(setting: &str, depth: impl std::fmt::Display) -> String {
+    quote::literal(&format!("{setting}_outer_{depth}"))
 }
 
 /// Statements that change rows (or may, through what they call), so that a write issued
@@ -129,11 +136,10 @@ mod tests {
     #[test]
     fn values_are_escaped_and_nul_refused() {
         assert_eq!(
-            escaped_literal(r#"{"a": "it's \\ ok"}"#).unwrap(),
-            r#"E'{"a": "it\'s \\\\ ok"}'"#
+            set_local("auditrum.context", Some("it's")).unwrap(),
+            "SET LOCAL auditrum.context = E'it\\'s'"
         );
-        assert_eq!(escaped_literal("naïve 🦀").unwrap(), "E'naïve 🦀'");
-        assert!(escaped_literal("a\0b").is_err());
+        assert!(set_local("auditrum.context", Some("a\0b")).is_err());
         assert_eq!(
             set_local("auditrum.context", None).unwrap(),
             "SET LOCAL auditrum.context = ''"

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::scope::{current_frame, next_id};
+use super::frame::{current_frame, next_id};
 use super::AuditContext;
 
 /// A shared, changeable context: the base of a scope that code further in can still amend.

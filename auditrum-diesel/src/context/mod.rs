@@ -40,6 +40,7 @@
 
 mod audit_context;
 mod error;
+mod frame;
 mod handle;
 mod scope;
 #[cfg(feature = "tokio")]
@@ -66,8 +67,8 @@ pub use audit_context::{keys, AuditContext, REASON_SEPARATOR};
 /// On an `async fn` it needs the `tokio` feature (it uses `with_change_reason_async`).
 pub use auditrum_diesel_derive::with_change_reason;
 pub use error::ContextError;
+pub(crate) use frame::current_frame;
 pub use handle::ContextHandle;
-pub(crate) use scope::current_frame;
 pub use scope::{
     audit_tracked, carry, enter, enter_change_reason, enter_handle, with_change_reason,
     with_context, ContextGuard,

@@ -5,22 +5,9 @@
 //! [`carry`](super::carry).
 
 use std::future::Future;
-use std::sync::Arc;
 
-use super::scope::{current_frame, Frame};
+use super::frame::{current_frame, scoped, Frame};
 use super::{AuditContext, ContextHandle};
-
-tokio::task_local! {
-    static TASK_FRAME: Arc<Frame>;
-}
-
-pub(crate) fn task_frame() -> Option<Arc<Frame>> {
-    TASK_FRAME.try_with(Arc::clone).ok()
-}
-
-fn scoped<F: Future>(frame: Frame, future: F) -> impl Future<Output = F::Output> {
-    TASK_FRAME.scope(Arc::new(frame), future)
-}
 
 /// Runs `future` with `context` merged over the context in force where this is called.
 ///

@@ -51,7 +51,7 @@
 
 mod error;
 mod header;
-pub(crate) mod plan;
+mod plan;
 mod scan;
 mod version;
 mod write;
@@ -60,8 +60,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+/// The steps a [`Plan`] lists (owned by [`crate::plan`], re-exported here).
+pub use crate::plan::Change;
 pub use error::MigrationError;
-pub use plan::{Change, Plan};
+pub use plan::Plan;
 
 use crate::registry::Registry;
 use crate::AuditConfig;
@@ -109,12 +111,8 @@ impl Generator {
     pub fn plan(&self) -> Result<Plan, MigrationError> {
         let wanted = self.registry.specs()?;
         let existing = scan::scan(&self.dir)?;
-        let audit_table = write::audit_table(&self.config);
-        let mut changes = Vec::new();
-        if !existing.cores.contains(&audit_table) {
-            changes.push(Change::CoreSchema { audit_table });
-        }
-        changes.extend(plan::diff(&existing.specs, &wanted));
+        let core_installed = existing.cores.contains(&self.config.display_name());
+        let changes = crate::plan::changes(&self.config, core_installed, &existing.specs, &wanted);
         Ok(Plan {
             dir: self.dir.display().to_string(),
             changes,

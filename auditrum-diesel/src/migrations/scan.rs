@@ -11,6 +11,7 @@ use chrono::NaiveDateTime;
 use super::header::Header;
 use super::version;
 use super::MigrationError;
+use crate::plan::key;
 use crate::TrackSpec;
 
 /// What the migrations on disk install once all of them have run.
@@ -77,9 +78,4 @@ pub(crate) fn scan(dir: &Path) -> Result<Existing, MigrationError> {
         }
     }
     Ok(existing)
-}
-
-/// A spec's table, as the map key.
-pub(crate) fn key(spec: &TrackSpec) -> (String, String) {
-    (spec.table_schema().to_owned(), spec.table_name().to_owned())
 }

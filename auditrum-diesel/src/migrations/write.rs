@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDateTime;
 
 use super::header::Header;
-use super::plan::{Change, Plan};
-use super::{version, MigrationError};
-use crate::{core_schema_down_sql, core_schema_sql, install_sql, uninstall_sql, AuditConfig};
+use super::{version, MigrationError, Plan};
+use crate::plan::Change;
+use crate::AuditConfig;
 
 /// One migration folder, rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,11 +87,7 @@ fn up_sql(changes: &[Change], config: &AuditConfig) -> Result<String, MigrationE
     );
     for change in changes {
         sql.push('\n');
-        sql.push_str(&match change {
-            Change::CoreSchema { .. } => core_schema_sql(config),
-            Change::Track { spec } | Change::Retrack { spec, .. } => install_sql(spec, config)?,
-            Change::Untrack { previous } => uninstall_sql(previous, config)?,
-        });
+        sql.push_str(&change.up_sql(config)?);
     }
     Ok(sql)
 }
@@ -105,28 +101,17 @@ fn down_sql(
     let mut sql = format!("-- Reverts {name}, written by auditrum-diesel `makemigrations`.\n");
     for change in changes.iter().rev() {
         sql.push('\n');
-        sql.push_str(&match change {
-            Change::CoreSchema { .. } => core_schema_down_sql(config),
-            Change::Track { spec } => uninstall_sql(spec, config)?,
-            Change::Retrack { previous, .. } | Change::Untrack { previous } => {
-                install_sql(previous, config)?
-            }
-        });
+        sql.push_str(&change.down_sql(config)?);
     }
     Ok(sql)
 }
 
 fn header(change: &Change, config: &AuditConfig) -> Header {
     match change {
-        Change::CoreSchema { .. } => Header::Core(audit_table(config)),
+        Change::CoreSchema { .. } => Header::Core(config.display_name()),
         Change::Track { spec } | Change::Retrack { spec, .. } => Header::Spec(spec.clone()),
         Change::Untrack { previous } => Header::Remove(previous.clone()),
     }
-}
-
-/// The audit table as the core header names it.
-pub(crate) fn audit_table(config: &AuditConfig) -> String {
-    format!("{}.{}", config.schema(), config.table())
 }
 
 fn check_name(name: &str) -> Result<(), MigrationError> {

@@ -17,6 +17,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 
+use super::chain::ChainNames;
 use crate::sql::{quote, template, trigger_names};
 use crate::{AuditConfig, Error};
 
@@ -25,6 +26,7 @@ const HARDEN: &str = include_str!("harden.sql");
 /// The SQL that hardens the log for `app_role` (and hands it to `admin_role`).
 pub fn harden_sql(config: &AuditConfig, app_role: &str, admin_role: Option<&str>) -> String {
     let literal_name = |suffix: &str| quote::literal(&config.object(suffix));
+    let chain = ChainNames::new(config);
     template::render(
         HARDEN,
         &[
@@ -38,15 +40,15 @@ pub fn harden_sql(config: &AuditConfig, app_role: &str, admin_role: Option<&str>
             ("context_table", literal_name("_context")),
             ("registry_table", literal_name("_tracked")),
             ("registry_table_ident", config.qualified_registry_table()),
-            ("chain_table", literal_name("_chain")),
-            ("chain_state_table", literal_name("_chain_state")),
+            ("chain_table", quote::literal(&chain.chain_table())),
+            ("chain_state_table", quote::literal(&chain.state_table())),
             (
                 "chain_mark_function",
-                quote::literal(&format!("{}()", config.object("_chain_mark"))),
+                quote::literal(&format!("{}()", chain.mark_function())),
             ),
             (
                 "chain_seal_function",
-                quote::literal(&format!("{}()", config.object("_chain_seal"))),
+                quote::literal(&format!("{}()", chain.seal_function())),
             ),
             (
                 "context_function",

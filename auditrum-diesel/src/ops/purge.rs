@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamptz};
 use serde::Serialize;
 
+use super::chain::ChainNames;
 use super::partitions;
 use crate::sql::quote;
 use crate::{AuditConfig, Error};
@@ -162,7 +163,7 @@ fn purgeable(config: &AuditConfig, chain: Option<&ChainCut>) -> String {
                  SELECT FROM {links} l WHERE l.txid = e.txid AND l.seq < {keep}))",
             after = cut.chained_after_id,
             keep = cut.keep_from_seq,
-            links = config.object("_chain"),
+            links = ChainNames::new(config).chain_table(),
         ),
     }
 }
@@ -174,8 +175,9 @@ fn chain_cut(
     config: &AuditConfig,
     cutoff: DateTime<Utc>,
 ) -> Result<Option<ChainCut>, Error> {
-    let state = config.object("_chain_state");
-    let links = config.object("_chain");
+    let names = ChainNames::new(config);
+    let state = names.state_table();
+    let links = names.chain_table();
     let exists = count(
         conn,
         &format!(
@@ -206,13 +208,13 @@ fn chain_cut(
 fn cut_chain(conn: &mut PgConnection, config: &AuditConfig, cut: &ChainCut) -> Result<(), Error> {
     diesel::sql_query(format!(
         "DELETE FROM {} WHERE seq < $1",
-        config.object("_chain")
+        ChainNames::new(config).chain_table()
     ))
     .bind::<BigInt, _>(cut.keep_from_seq)
     .execute(conn)?;
     diesel::sql_query(format!(
         "UPDATE {} SET anchor_seq = $1, anchor_hash = $2",
-        config.object("_chain_state")
+        ChainNames::new(config).state_table()
     ))
     .bind::<BigInt, _>(cut.keep_from_seq)
     .bind::<Text, _>(&cut.anchor_hash)

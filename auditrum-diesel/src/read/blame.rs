@@ -1,5 +1,5 @@
 //! Blame: who changed a record, when and why — one line per event, or the value timeline
-//! of one field — built on [`record_history`](crate::history::record_history).
+//! of one field — built on [`record_history`](super::record_history).
 
 use std::fmt;
 
@@ -8,9 +8,8 @@ use diesel::PgConnection;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{EventContext, ReadError};
-use crate::history::{record_history, HistoryEvent};
-use crate::{AuditConfig, TrackSpec};
+use super::{record_history, EventContext, EventWithContext, ReadError};
+use crate::{AuditConfig, Operation, TrackSpec};
 
 /// One event of a record, for blame: who, when, why, and what it changed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,8 +18,8 @@ pub struct BlameLine {
     pub id: i64,
     /// Start time of the writing transaction.
     pub changed_at: DateTime<Utc>,
-    /// `INSERT`, `UPDATE`, `DELETE` or `TRUNCATE`.
-    pub operation: String,
+    /// What the event did.
+    pub operation: Operation,
     /// The record's key after the event.
     pub record_id: Option<String>,
     /// The key before, when the event changed it.
@@ -42,7 +41,7 @@ pub struct FieldChange {
     /// Start time of the writing transaction.
     pub changed_at: DateTime<Utc>,
     /// `INSERT`, `UPDATE` or `DELETE`.
-    pub operation: String,
+    pub operation: Operation,
     /// The field.
     pub field: String,
     /// Its value before (`None` for an INSERT; left out of the JSON then).
@@ -58,7 +57,7 @@ pub struct FieldChange {
 }
 
 impl BlameLine {
-    fn from_event(event: HistoryEvent) -> Self {
+    fn from_event(EventWithContext { event, context }: EventWithContext) -> Self {
         let mut changes = Map::new();
         let pair = |old: Option<&Value>, new: Option<&Value>| {
             let mut change = Map::new();
@@ -71,23 +70,23 @@ impl BlameLine {
             Value::Object(change)
         };
         let object = |data: &Option<Value>| data.as_ref().and_then(Value::as_object).cloned();
-        match event.operation.as_str() {
-            "UPDATE" => {
+        match event.operation {
+            Operation::Update => {
                 for (column, change) in object(&event.diff).unwrap_or_default() {
                     changes.insert(column, pair(change.get("old"), change.get("new")));
                 }
             }
-            "INSERT" => {
+            Operation::Insert => {
                 for (column, value) in object(&event.new_data).unwrap_or_default() {
                     changes.insert(column, pair(None, Some(&value)));
                 }
             }
-            "DELETE" => {
+            Operation::Delete => {
                 for (column, value) in object(&event.old_data).unwrap_or_default() {
                     changes.insert(column, pair(Some(&value), None));
                 }
             }
-            _ => {}
+            Operation::Truncate => {}
         }
         BlameLine {
             id: event.id,
@@ -96,7 +95,7 @@ impl BlameLine {
             record_id: event.record_id,
             old_record_id: event.old_record_id,
             txid: event.txid,
-            context: event.context,
+            context: context.map(|c| c.to_json()),
             changes,
         }
     }
@@ -142,7 +141,7 @@ pub fn field_history(
             Some(FieldChange {
                 id: line.id,
                 changed_at: line.changed_at,
-                operation: line.operation.clone(),
+                operation: line.operation,
                 field: field.to_owned(),
                 old: change.get("old").cloned(),
                 new: change.get("new").cloned(),
@@ -202,7 +201,7 @@ fn table(rows: &[Vec<String>], f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 /// The cells every blame row starts with: id, time, operation, who, reason, request.
-fn lead(id: i64, at: DateTime<Utc>, operation: &str, context: &Option<Value>) -> Vec<String> {
+fn lead(id: i64, at: DateTime<Utc>, operation: Operation, context: &Option<Value>) -> Vec<String> {
     let ctx = context
         .clone()
         .map(EventContext::from_json)
@@ -210,7 +209,7 @@ fn lead(id: i64, at: DateTime<Utc>, operation: &str, context: &Option<Value>) ->
     vec![
         format!("#{id}"),
         at.format("%Y-%m-%d %H:%M:%S").to_string(),
-        operation.to_owned(),
+        operation.as_str().to_owned(),
         cut(ctx.who().unwrap_or("-"), WHO),
         cut(ctx.change_reason.as_deref().unwrap_or("-"), REASON),
         cut(ctx.request_id.as_deref().unwrap_or("-"), REQUEST),
@@ -238,17 +237,17 @@ impl fmt::Display for BlameText<'_> {
             .chain(["CHANGES".into()])
             .collect()];
         for line in self.0 {
-            let mut row = lead(line.id, line.changed_at, &line.operation, &line.context);
+            let mut row = lead(line.id, line.changed_at, line.operation, &line.context);
             let changes: Vec<String> = line
                 .changes
                 .iter()
-                .map(|(column, change)| match line.operation.as_str() {
-                    "UPDATE" => format!(
+                .map(|(column, change)| match line.operation {
+                    Operation::Update => format!(
                         "{column}: {} → {}",
                         value(change.get("old")),
                         value(change.get("new"))
                     ),
-                    "INSERT" => format!("{column}={}", value(change.get("new"))),
+                    Operation::Insert => format!("{column}={}", value(change.get("new"))),
                     _ => format!("{column}={}", value(change.get("old"))),
                 })
                 .collect();
@@ -279,7 +278,7 @@ impl fmt::Display for FieldText<'_> {
             .chain([field.to_uppercase()])
             .collect()];
         for step in self.0 {
-            let mut row = lead(step.id, step.changed_at, &step.operation, &step.context);
+            let mut row = lead(step.id, step.changed_at, step.operation, &step.context);
             row.push(format!(
                 "{} → {}",
                 value(step.old.as_ref()),

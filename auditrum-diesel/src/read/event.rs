@@ -161,7 +161,10 @@ impl AuditEvent {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+///
+/// Also `QueryableByName` (`SELECT e.*, c.context …`), for a log of another name; see
+/// [`record_history`](super::record_history).
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Serialize)]
 #[diesel(check_for_backend(diesel::pg::Pg))]
 pub struct EventWithContext {
     /// The event.
@@ -171,5 +174,6 @@ pub struct EventWithContext {
     /// Its transaction's context, if it set one.
     #[diesel(select_expression = auditlog_context::context.nullable())]
     #[diesel(select_expression_type = diesel::dsl::Nullable<auditlog_context::context>)]
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Jsonb>)]
     pub context: Option<EventContext>,
 }

@@ -1,6 +1,8 @@
 //! Record keys as the log stores them (`record_id`): a single key's text, or a composite
 //! key as a JSON array in jsonb's text form (`[7, 1]`, `[7, "a"]`).
 
+use diesel::prelude::*;
+use diesel::sql_types::Text;
 use serde_json::Value;
 
 /// A value that names one record of an audited table: what the triggers store in
@@ -170,6 +172,23 @@ fn write_jsonb(value: &Value, out: &mut String) {
         }
         scalar => out.push_str(&scalar.to_string()),
     }
+}
+
+/// A key as the log stores it, however it was spelled: a composite key (`[7,1]`) in
+/// jsonb's text form (`[7, 1]`), anything else as given.
+pub(crate) fn normalize_key(conn: &mut PgConnection, key: &str) -> QueryResult<String> {
+    if !key.trim_start().starts_with('[') {
+        return Ok(key.to_owned());
+    }
+    #[derive(QueryableByName)]
+    struct Normalized {
+        #[diesel(sql_type = Text)]
+        key: String,
+    }
+    let row: Normalized = diesel::sql_query("SELECT $1::jsonb::text AS key")
+        .bind::<Text, _>(key)
+        .get_result(conn)?;
+    Ok(row.key)
 }
 
 /// The parts of a stored key, one per key column: the text itself for a single key, the

@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 
 use super::key::key_parts;
 use super::replay::Snapshot;
-use crate::sql::quote;
+use crate::sql::{self, quote};
 use crate::{AuditConfig, Audited, TrackSpec};
 
 /// Renders `select` with unqualified column names.
@@ -264,21 +264,7 @@ impl<S> LiveWithoutEvents<S> {
             log: config.qualified_table(),
             table_schema: spec.table_schema().to_owned(),
             table_name: spec.table_name().to_owned(),
-            key: key_expression("auditrum_row", spec.key_columns()),
-        }
-    }
-}
-
-/// The record key of the row `alias`, as the triggers write it.
-pub(crate) fn key_expression(alias: &str, key_columns: &[String]) -> String {
-    match key_columns {
-        [single] => format!("{alias}.{}::text", quote::ident(single)),
-        columns => {
-            let items: Vec<String> = columns
-                .iter()
-                .map(|c| format!("{alias}.{}", quote::ident(c)))
-                .collect();
-            format!("jsonb_build_array({})::text", items.join(", "))
+            key: sql::key::record_id("auditrum_row", spec.key_columns()),
         }
     }
 }

@@ -2,7 +2,9 @@
 //! detection. See `docs/reading.md`.
 //!
 //! - [`AuditEvent`] (and [`EventWithContext`], [`EventContext`]): the audit table's rows,
-//!   typed, `Queryable + Selectable` for your own Diesel queries.
+//!   typed, `Queryable + Selectable` for your own Diesel queries; every reader here returns
+//!   them.
+//! - [`record_history`]: one record's events with their context, from a log of any name.
 //! - [`filter`]: the usual questions (a record, a table, a user, a request, a transaction,
 //!   a time range, a column) as composable Diesel filters and boxed queries, each through
 //!   an index, and [`Page`] for newest-first keyset pagination.
@@ -20,6 +22,7 @@ mod error;
 mod event;
 mod event_context;
 pub mod filter;
+mod history;
 mod installed;
 mod key;
 mod load;
@@ -35,7 +38,10 @@ pub use error::ReadError;
 pub use event::{AuditEvent, EventWithContext};
 pub use event_context::EventContext;
 pub use filter::{EventFilter, EventPage, EventQuery, Page};
+pub use history::record_history;
 pub use installed::installed_spec;
+#[cfg(feature = "viewer")]
+pub(crate) use key::normalize_key;
 pub use key::{KeyPart, RecordId, RecordKey};
 pub use materialize::Model;
 pub use revert::{revert, Conflict, RevertOptions, RevertReport, RevertStep, RevertTarget};

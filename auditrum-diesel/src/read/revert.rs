@@ -26,7 +26,7 @@ use super::revert_guard::{audited_spec, check_columns};
 use super::{load, AuditEvent, ReadError};
 use crate::connection::AuditedTransactionExt;
 use crate::context::AuditContext;
-use crate::sql::quote;
+use crate::sql::{self, quote};
 use crate::{AuditConfig, Operation, TrackSpec};
 
 /// What to revert.
@@ -102,7 +102,7 @@ pub struct RevertStep {
     /// The event this write undoes.
     pub undoes: i64,
     /// `INSERT`, `UPDATE` or `DELETE`: the write.
-    pub operation: String,
+    pub operation: Operation,
     /// `schema.table`.
     pub table: String,
     /// The key of the row written (for an UPDATE, before it).
@@ -238,6 +238,7 @@ impl Plan {
 
 /// One write, as SQL with its two JSON parameters (the values, the key).
 struct Write {
+    operation: Operation,
     sql: String,
     values: Value,
     key: Value,
@@ -245,7 +246,7 @@ struct Write {
 
 impl Write {
     fn execute(&self, conn: &mut PgConnection, force: bool) -> Result<usize, ReadError> {
-        let sql = match force && self.sql.starts_with("INSERT") {
+        let sql = match force && self.operation == Operation::Insert {
             true => format!("{} ON CONFLICT DO NOTHING", self.sql),
             false => self.sql.clone(),
         };
@@ -417,11 +418,7 @@ fn conflicts(event: &AuditEvent, table: &str, key: &str, later: &[AuditEvent]) -
 fn undo(event: &AuditEvent, spec: &TrackSpec, table: &str, key: &str) -> (RevertStep, Write) {
     let target = quote::qualified(spec.table_schema(), spec.table_name());
     let key_columns = spec.key_columns();
-    let matches: Vec<String> = key_columns
-        .iter()
-        .map(|c| format!("t.{c} = k.{c}", c = quote::ident(c)))
-        .collect();
-    let matches = matches.join(" AND ");
+    let matches = sql::key::key_match("t", "k", key_columns);
     let object = |data: &Option<Value>| {
         data.as_ref()
             .and_then(Value::as_object)
@@ -430,7 +427,7 @@ fn undo(event: &AuditEvent, spec: &TrackSpec, table: &str, key: &str) -> (Revert
     };
     let (operation, values, sql) = match event.operation {
         Operation::Insert => (
-            "DELETE",
+            Operation::Delete,
             Map::new(),
             format!(
                 "DELETE FROM {target} AS t USING jsonb_populate_record(NULL::{target}, $2) AS k \
@@ -458,7 +455,7 @@ fn undo(event: &AuditEvent, spec: &TrackSpec, table: &str, key: &str) -> (Revert
                     .collect::<Vec<_>>()
                     .join(", "),
             );
-            ("INSERT", row, sql)
+            (Operation::Insert, row, sql)
         }
         _ => {
             let mut set: Map<String, Value> = event
@@ -486,18 +483,19 @@ fn undo(event: &AuditEvent, spec: &TrackSpec, table: &str, key: &str) -> (Revert
                       jsonb_populate_record(NULL::{target}, $2) AS k WHERE {matches}",
                 assignments = assignments.join(", "),
             );
-            ("UPDATE", set, sql)
+            (Operation::Update, set, sql)
         }
     };
     let step = RevertStep {
         undoes: event.id,
-        operation: operation.to_owned(),
+        operation,
         table: table.to_owned(),
         key: key.to_owned(),
         values: values.clone(),
         applied: false,
     };
     let write = Write {
+        operation,
         sql,
         values: Value::Object(values),
         key: key_object(key_columns, key),

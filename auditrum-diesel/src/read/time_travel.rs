@@ -25,7 +25,7 @@ use super::load;
 use super::materialize::{self, key_object, Json, Model, Models, Rows};
 use super::replay::{self, Snapshot};
 use super::{ReadError, RecordKey};
-use crate::sql::quote;
+use crate::sql::{self, quote};
 use crate::{AuditConfig, TrackSpec};
 
 /// `M` as it was at `at` in the default audit log, or `None` when the row did not exist
@@ -172,7 +172,7 @@ fn normalize(conn: &mut PgConnection, spec: &TrackSpec, key: &str) -> Result<Str
     if spec.key_columns().len() == 1 {
         return Ok(key.to_owned());
     }
-    Ok(crate::history::normalize_key(conn, key)?)
+    Ok(super::key::normalize_key(conn, key)?)
 }
 
 #[derive(QueryableByName)]
@@ -188,14 +188,9 @@ pub(crate) fn live_row(
     key: &str,
 ) -> Result<Option<Map<String, Value>>, ReadError> {
     let table = quote::qualified(spec.table_schema(), spec.table_name());
-    let matches: Vec<String> = spec
-        .key_columns()
-        .iter()
-        .map(|c| format!("l.{c} = k.{c}", c = quote::ident(c)))
-        .collect();
     let sql = format!(
         "SELECT to_jsonb(l) AS value FROM {table} l, jsonb_populate_record(NULL::{table}, $1) k WHERE {}",
-        matches.join(" AND ")
+        sql::key::key_match("l", "k", spec.key_columns())
     );
     let row: Option<JsonValue> = diesel::sql_query(sql)
         .bind::<Jsonb, _>(key_object(spec.key_columns(), key))

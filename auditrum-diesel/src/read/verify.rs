@@ -18,9 +18,9 @@ use diesel::sql_types::{BigInt, Jsonb, Text};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::materialize::{key_expression, key_object};
+use super::materialize::key_object;
 use super::{installed_spec, load, AuditEvent, ReadError};
-use crate::sql::quote;
+use crate::sql::{self, quote};
 use crate::{AuditConfig, Operation, TrackSpec};
 
 /// One sign of a write the triggers did not see.
@@ -359,16 +359,11 @@ fn live_rows(
         return Ok(Vec::new());
     }
     let table = quote::qualified(spec.table_schema(), spec.table_name());
-    let matches: Vec<String> = spec
-        .key_columns()
-        .iter()
-        .map(|c| format!("l.{c} = k.{c}", c = quote::ident(c)))
-        .collect();
     let sql = format!(
         "SELECT i.n, to_jsonb(l) AS row FROM jsonb_array_elements($1) WITH ORDINALITY AS i(key, n) \
          CROSS JOIN LATERAL jsonb_populate_record(NULL::{table}, i.key) AS k \
          JOIN {table} AS l ON {}",
-        matches.join(" AND ")
+        sql::key::key_match("l", "k", spec.key_columns())
     );
     let objects: Value = keys
         .iter()
@@ -392,7 +387,7 @@ fn unlogged_keys(
     config: &AuditConfig,
     spec: &TrackSpec,
 ) -> QueryResult<Vec<String>> {
-    let key = key_expression("r", spec.key_columns());
+    let key = sql::key::record_id("r", spec.key_columns());
     let sql = format!(
         "SELECT {key} AS name FROM {table} AS r WHERE \
          NOT EXISTS (SELECT FROM {log} e WHERE e.table_name = $1 AND e.table_schema = $2 AND e.record_id = {key}) \

@@ -6,8 +6,8 @@
 use sha2::{Digest, Sha256};
 
 use super::quote;
-use super::triggers::{Capture, OPERATIONS};
-use crate::{AuditConfig, SpecError, TrackSpec};
+use super::triggers::Capture;
+use crate::{AuditConfig, Operation, SpecError, TrackSpec};
 
 /// SQL that installs (or replaces) the capture triggers of `spec` and records the spec in
 /// the registry table. Needs the core schema ([`core_schema_sql`](crate::core_schema_sql)).
@@ -45,7 +45,7 @@ fn capture_owner(capture: &Capture) -> String {
         role = quote::literal(&role),
         log = quote::literal(&capture.config.qualified_table()),
     );
-    for operation in OPERATIONS {
+    for operation in Operation::ALL {
         sql.push_str(&format!(
             "    ALTER FUNCTION {}() OWNER TO {};\n",
             capture.function_name(operation),
@@ -61,7 +61,7 @@ fn capture_owner(capture: &Capture) -> String {
 /// still calls them (then the name is another table's function, not ours).
 fn legacy_drop(capture: &Capture) -> String {
     let mut sql = String::from("DO $auditrum$\nBEGIN\n");
-    for operation in OPERATIONS {
+    for operation in Operation::ALL {
         let legacy = capture.legacy_function_name(operation);
         let regproc = format!(
             "to_regprocedure({})",
@@ -86,7 +86,7 @@ pub fn uninstall_sql(spec: &TrackSpec, config: &AuditConfig) -> Result<String, S
         "-- auditrum: stop capturing {}\n",
         quote::comment(&spec.display_name())
     );
-    for operation in OPERATIONS {
+    for operation in Operation::ALL {
         sql.push_str(&format!(
             "DROP TRIGGER IF EXISTS {} ON {};\nDROP FUNCTION IF EXISTS {}();\n",
             capture.trigger_name(operation),
@@ -106,8 +106,8 @@ pub fn uninstall_sql(spec: &TrackSpec, config: &AuditConfig) -> Result<String, S
 
 /// The four functions and triggers.
 fn trigger_sql(capture: &Capture) -> String {
-    OPERATIONS
-        .iter()
+    Operation::ALL
+        .into_iter()
         .map(|operation| {
             format!(
                 "{}\n{}",
@@ -122,7 +122,7 @@ fn trigger_sql(capture: &Capture) -> String {
 /// A trigger function around the capture statement. `SECURITY DEFINER` lets the app role
 /// write events without write access to the log; the pinned `search_path` keeps a caller's
 /// objects out of it.
-fn function(capture: &Capture, operation: &str) -> String {
+fn function(capture: &Capture, operation: Operation) -> String {
     format!(
         "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger\n\
          LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp\n\
@@ -135,7 +135,7 @@ fn function(capture: &Capture, operation: &str) -> String {
 /// The body of a capture function, exactly as PostgreSQL stores it (`pg_proc.prosrc`), so
 /// `status` can tell a function edited by hand. `use_column` lets the query's alias `new`
 /// win over PL/pgSQL's `NEW`.
-fn function_body(capture: &Capture, operation: &str) -> String {
+fn function_body(capture: &Capture, operation: Operation) -> String {
     format!(
         "\n#variable_conflict use_column\nBEGIN\n    {};\n    RETURN NULL;\nEND\n",
         capture.statement(operation)
@@ -145,8 +145,8 @@ fn function_body(capture: &Capture, operation: &str) -> String {
 /// One capture trigger as the catalog should hold it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ExpectedTrigger {
-    /// `insert`, `update`, `delete` or `truncate`.
-    pub operation: &'static str,
+    /// The operation the trigger captures.
+    pub operation: Operation,
     /// Trigger name on the audited table.
     pub trigger: String,
     /// Schema of the trigger function (the table's).
@@ -170,17 +170,19 @@ pub(crate) fn expected_triggers(
 ) -> Result<Vec<ExpectedTrigger>, SpecError> {
     spec.validate()?;
     let capture = Capture { spec, config };
-    Ok(OPERATIONS
-        .iter()
-        .map(|&operation| ExpectedTrigger {
+    Ok(Operation::ALL
+        .into_iter()
+        .map(|operation| ExpectedTrigger {
             operation,
             trigger: capture.trigger_name_raw(operation),
             function_schema: config.schema().to_owned(),
             function: capture.function_name_raw(operation),
             body: function_body(&capture, operation),
             tgtype: tgtype(operation),
-            old_table: matches!(operation, "update" | "delete").then_some("old_rows"),
-            new_table: matches!(operation, "insert" | "update").then_some("new_rows"),
+            old_table: matches!(operation, Operation::Update | Operation::Delete)
+                .then_some("old_rows"),
+            new_table: matches!(operation, Operation::Insert | Operation::Update)
+                .then_some("new_rows"),
         })
         .collect())
 }
@@ -195,29 +197,29 @@ pub(crate) fn checksum(spec: &TrackSpec, config: &AuditConfig) -> Result<String,
 /// `pg_trigger.tgtype` of an `AFTER <operation> FOR EACH STATEMENT` trigger: the event's bit
 /// (`TRIGGER_TYPE_INSERT` 4, `DELETE` 8, `UPDATE` 16, `TRUNCATE` 32); the ROW (1), BEFORE
 /// (2) and INSTEAD (64) bits are clear.
-fn tgtype(operation: &str) -> i32 {
+fn tgtype(operation: Operation) -> i32 {
     match operation {
-        "insert" => 4,
-        "delete" => 8,
-        "update" => 16,
-        _ => 32,
+        Operation::Insert => 4,
+        Operation::Delete => 8,
+        Operation::Update => 16,
+        Operation::Truncate => 32,
     }
 }
 
-fn trigger(capture: &Capture, operation: &str) -> String {
+fn trigger(capture: &Capture, operation: Operation) -> String {
     let name = capture.trigger_name(operation);
     let table = capture.table();
     let referencing = match operation {
-        "insert" => " REFERENCING NEW TABLE AS new_rows",
-        "update" => " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        "delete" => " REFERENCING OLD TABLE AS old_rows",
-        _ => "",
+        Operation::Insert => " REFERENCING NEW TABLE AS new_rows",
+        Operation::Update => " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        Operation::Delete => " REFERENCING OLD TABLE AS old_rows",
+        Operation::Truncate => "",
     };
     format!(
         "DROP TRIGGER IF EXISTS {name} ON {table};\n\
          CREATE TRIGGER {name} AFTER {event} ON {table}{referencing}\n    \
          FOR EACH STATEMENT EXECUTE FUNCTION {function}();\n",
-        event = operation.to_uppercase(),
+        event = operation.as_str(),
         function = capture.function_name(operation),
     )
 }

@@ -2,6 +2,7 @@
 
 mod core_schema;
 mod install;
+pub(crate) mod key;
 pub mod quote;
 pub(crate) mod template;
 mod triggers;

@@ -1,7 +1,8 @@
-//! The only two ways a name or a value enters generated SQL.
+//! The only ways a name or a value enters generated SQL.
 //!
 //! Generated SQL is migration text (no bind parameters), so every identifier goes through
-//! [`ident`] and every value through [`literal`]. Nothing else may splice text into SQL.
+//! [`ident`] and every value through [`literal`] ([`escaped_literal`] for the one statement
+//! sent on a live session, `SET LOCAL`). Nothing else may splice text into SQL.
 
 /// Quotes an identifier for PostgreSQL: `users` → `"users"`, `we"ird` → `"we""ird"`.
 pub fn ident(name: &str) -> String {
@@ -32,6 +33,26 @@ pub fn comment(text: &str) -> String {
         .collect()
 }
 
+/// Quotes a value as an escape string constant `E'…'` (`\` → `\\`, `'` → `\'`), for SQL
+/// sent on a live connection: it means the same whatever `standard_conforming_strings` the
+/// session has. `None` when the value holds a NUL character, which cannot be sent at all.
+pub(crate) fn escaped_literal(value: &str) -> Option<String> {
+    if value.contains('\0') {
+        return None;
+    }
+    let mut quoted = String::with_capacity(value.len() + 4);
+    quoted.push_str("E'");
+    for c in value.chars() {
+        match c {
+            '\\' => quoted.push_str("\\\\"),
+            '\'' => quoted.push_str("\\'"),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('\'');
+    Some(quoted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +76,15 @@ mod tests {
     fn literals_double_single_quotes() {
         assert_eq!(literal("it's"), "'it''s'");
         assert_eq!(literal(r"C:\x"), r"'C:\x'");
+    }
+
+    #[test]
+    fn escaped_literals_escape_quotes_and_backslashes_and_refuse_nul() {
+        assert_eq!(
+            escaped_literal(r#"{"a": "it's \\ ok"}"#).unwrap(),
+            r#"E'{"a": "it\'s \\\\ ok"}'"#
+        );
+        assert_eq!(escaped_literal("naïve 🦀").unwrap(), "E'naïve 🦀'");
+        assert!(escaped_literal("a\0b").is_none());
     }
 }

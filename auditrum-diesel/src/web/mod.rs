@@ -11,11 +11,11 @@ mod extract;
 mod layer;
 mod request_id;
 
+/// Deprecated paths: the viewer is its own module, [`crate::viewer`], since it depends on
+/// the read side and this module only on the context. These re-exports go in the next
+/// release.
+#[cfg(feature = "viewer")]
+pub use crate::viewer::{self, router, Viewer};
 pub use client_ip::ClientIp;
 pub use layer::{AuditLayer, AuditService, REQUEST_ID_HEADER};
 pub use request_id::MAX_REQUEST_ID_LEN;
-#[cfg(feature = "viewer")]
-pub mod viewer;
-
-#[cfg(feature = "viewer")]
-pub use viewer::{router, Viewer};

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use clap::Args;
 
-use crate::cli::args::Format;
+use crate::cli::flags::Format;
 use crate::cli::printable::printable;
 use crate::cli::{CliError, Context};
 use crate::read::{self, BlameText, FieldText};

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use crate::cli::args::DryRun;
+use crate::cli::flags::DryRun;
 use crate::cli::{CliError, Context};
 use crate::ops::harden;
 

@@ -2,7 +2,7 @@
 
 use crate::{apply, core_schema_sql};
 
-use crate::cli::args::DryRun;
+use crate::cli::flags::DryRun;
 use crate::cli::{CliError, Context};
 
 pub(super) fn run(args: DryRun, context: &Context) -> Result<(), CliError> {

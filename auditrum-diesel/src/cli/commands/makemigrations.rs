@@ -4,8 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::migrations::{Change, Generator};
-use crate::registry::Registry;
+use crate::migrations::Generator;
 
 use crate::cli::{CliError, Context};
 
@@ -33,7 +32,7 @@ pub(crate) fn run(args: Makemigrations, context: &Context) -> Result<(), CliErro
         generator = generator.name(name);
     }
     let plan = generator.plan()?;
-    refuse_to_untrack_everything(&context.registry, plan.changes(), args.allow_empty)?;
+    crate::plan::refuse_to_untrack_everything(&context.registry, plan.changes(), args.allow_empty)?;
     if args.check {
         println!("{plan}");
         return match plan.changes().len() {
@@ -50,23 +49,6 @@ pub(crate) fn run(args: Makemigrations, context: &Context) -> Result<(), CliErro
     }
     for path in written {
         println!("wrote {}", path.display());
-    }
-    Ok(())
-}
-
-/// A binary that links no model (the standalone `auditrum-diesel`, or a forgotten
-/// `use my_models as _;`) would remove every audited table's triggers.
-pub(super) fn refuse_to_untrack_everything(
-    registry: &Registry,
-    changes: &[Change],
-    allow_empty: bool,
-) -> Result<(), CliError> {
-    let untracks = changes
-        .iter()
-        .filter(|c| matches!(c, Change::Untrack { .. }))
-        .count();
-    if registry.is_empty() && untracks > 0 && !allow_empty {
-        return Err(CliError::EmptyRegistry { untracks });
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ pub(crate) mod blame;
 mod chain_tip;
 pub(crate) mod enable_hash_chain;
 pub(crate) mod harden;
-mod history;
+pub(crate) mod history;
 mod init_schema;
 pub(crate) mod makemigrations;
 pub(crate) mod purge;
@@ -16,13 +16,66 @@ mod seal_chain;
 pub(crate) mod serve;
 pub(crate) mod status;
 pub(crate) mod sync;
-mod track;
-mod untrack;
+pub(crate) mod track;
+pub(crate) mod untrack;
 pub(crate) mod verify_chain;
 pub(crate) mod verify_history;
 
-use crate::cli::args::Command;
+use clap::Subcommand;
+
+use crate::cli::flags::DryRun;
 use crate::cli::{CliError, Context};
+use history::History;
+use track::Track;
+use untrack::Untrack;
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the audit table, its partitions, context storage and registry (re-runnable).
+    InitSchema(DryRun),
+    /// Install (or replace) the capture triggers of a table.
+    Track(Track),
+    /// Remove the capture triggers of a table; its recorded events stay.
+    Untrack(Untrack),
+    /// Print the events of one record, oldest first.
+    History(History),
+    /// Write Diesel migrations for the audited models linked into this binary: the core
+    /// schema once, then one per table newly audited, changed or no longer audited.
+    Makemigrations(makemigrations::Makemigrations),
+    /// Install, replace and remove the linked models' triggers straight in the database
+    /// (for apps without migration files), under an advisory lock.
+    Sync(sync::Sync),
+    /// Create monthly partitions ahead (for cron); moves early rows out of DEFAULT.
+    AddPartitions(add_partitions::AddPartitions),
+    /// Check the log: partitions ahead, rows in DEFAULT, trigger drift (exit 1 on a problem).
+    Status(status::StatusArgs),
+    /// Let the app role add and read events only; hand the log to an admin role.
+    Harden(harden::Harden),
+    /// Delete events older than a cutoff (or drop their partitions).
+    Purge(purge::Purge),
+    /// Chain every new transaction's events with SHA-256 links (tamper evidence).
+    EnableHashChain(enable_hash_chain::EnableHashChain),
+    /// Recompute the hash chain (in PostgreSQL and in Rust); exit 1 on a broken link.
+    VerifyChain(verify_chain::VerifyChain),
+    /// Print the chain's head as JSON, to keep for `verify-chain --expected-tip`.
+    ChainTip,
+    /// Link every transaction that has ended since the last seal (run it from cron).
+    SealChain,
+    /// Serve the audit viewer (web pages and /metrics); loopback only unless --token.
+    #[cfg(feature = "viewer")]
+    Serve(serve::Serve),
+    /// A row, or a whole table, as it was at an instant, rebuilt from the log (JSON).
+    AsOf(as_of::AsOf),
+    /// Who changed a record, when and why: one line per event, or one field's timeline.
+    Blame(blame::Blame),
+    /// Undo an event, a transaction or a request through the audited path (exit 1 on
+    /// conflicts with later events).
+    Revert(revert::Revert),
+    /// Check each record's events chain and end in its live row; exit 1 on changes made
+    /// while the triggers were off.
+    VerifyHistory(verify_history::VerifyHistory),
+}
 
 /// Runs one subcommand.
 pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use crate::cli::args::Format;
+use crate::cli::flags::Format;
 use crate::cli::{CliError, Context};
 use crate::ops::purge::{self, PurgeOptions};
 

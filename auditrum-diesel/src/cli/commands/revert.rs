@@ -2,7 +2,7 @@
 
 use clap::{ArgGroup, Args};
 
-use crate::cli::args::Format;
+use crate::cli::flags::Format;
 use crate::cli::{CliError, Context};
 use crate::context::{with_context, AuditContext};
 use crate::read::{self, ReadError, RevertOptions, RevertReport, RevertTarget};

@@ -9,7 +9,7 @@ use diesel::r2d2::{ConnectionManager, Pool};
 use diesel::PgConnection;
 
 use crate::cli::{CliError, Context};
-use crate::web::viewer::{RequireToken, Viewer};
+use crate::viewer::{RequireToken, Viewer};
 use crate::AuditConfig;
 
 /// `serve`.

@@ -19,17 +19,11 @@ pub struct Sync {
 
 pub(crate) fn run(args: Sync, context: &Context) -> Result<(), CliError> {
     let mut conn = context.connect()?;
-    let plan = sync::plan(&mut conn, &context.registry, &context.config)?;
-    super::makemigrations::refuse_to_untrack_everything(
-        &context.registry,
-        plan.changes(),
-        args.allow_empty,
-    )?;
-    let report = if args.dry_run {
-        plan
-    } else {
-        sync::sync(&mut conn, &context.registry, &context.config)?
+    let options = sync::SyncOptions {
+        dry_run: args.dry_run,
+        allow_empty: args.allow_empty,
     };
+    let report = sync::run(&mut conn, &context.registry, &context.config, options)?;
     println!("{report}");
     Ok(())
 }

@@ -2,8 +2,47 @@
 
 use crate::{apply, install_sql, introspect, StorageMode, TrackSpec};
 
-use crate::cli::args::{Storage, Track};
+use clap::{Args, ValueEnum};
+
+use crate::cli::flags::DryRun;
 use crate::cli::{CliError, Context};
+
+/// `track`.
+#[derive(Debug, Args)]
+pub struct Track {
+    /// The table, `table` or `schema.table`.
+    pub table: String,
+    /// Record changes of these columns only (comma-separated).
+    #[arg(long, value_delimiter = ',', conflicts_with = "exclude")]
+    pub track_only: Vec<String>,
+    /// Record changes of every column but these (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    /// Record only rows for which this SQL condition holds; the row is named NEW.
+    #[arg(long)]
+    pub condition: Option<String>,
+    /// Primary-key columns (comma-separated); read from the table when omitted.
+    #[arg(long, value_delimiter = ',')]
+    pub key: Vec<String>,
+    /// Columns copied onto every event's `meta` (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub meta: Vec<String>,
+    /// How much of each row an event stores.
+    #[arg(long, value_enum, default_value_t = Storage::Diff)]
+    pub storage: Storage,
+    /// `--dry-run`.
+    #[command(flatten)]
+    pub dry_run: DryRun,
+}
+
+/// Storage modes, as `TrackSpec` has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Storage {
+    /// UPDATE stores the diff only.
+    Diff,
+    /// UPDATE also stores the full old and new rows.
+    Full,
+}
 
 pub(super) fn run(args: Track, context: &Context) -> Result<(), CliError> {
     let dry_run = args.dry_run.dry_run;

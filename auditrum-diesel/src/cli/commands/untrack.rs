@@ -2,8 +2,20 @@
 
 use crate::{apply, uninstall_sql, TrackSpec};
 
-use crate::cli::args::Untrack;
+use clap::Args;
+
+use crate::cli::flags::DryRun;
 use crate::cli::{CliError, Context};
+
+/// `untrack`.
+#[derive(Debug, Args)]
+pub struct Untrack {
+    /// The table, `table` or `schema.table`.
+    pub table: String,
+    /// `--dry-run`.
+    #[command(flatten)]
+    pub dry_run: DryRun,
+}
 
 pub(super) fn run(args: Untrack, context: &Context) -> Result<(), CliError> {
     let spec = TrackSpec::new(&args.table)?;

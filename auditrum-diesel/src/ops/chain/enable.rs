@@ -20,7 +20,7 @@ pub fn enable_sql(config: &AuditConfig) -> String {
             ("state_table", names.state_table()),
             ("audit_table", config.qualified_table()),
             ("context_table", config.qualified_context_table()),
-            ("seal_function", config.object("_chain_seal")),
+            ("seal_function", names.seal_function()),
             ("events_hash", canonical::events_hash_sql()),
             ("link_hash", canonical::seal_link_hash_sql()),
         ],
@@ -45,8 +45,9 @@ pub fn seal(conn: &mut PgConnection, config: &AuditConfig) -> Result<i32, Error>
         #[diesel(sql_type = diesel::sql_types::Integer)]
         sealed: i32,
     }
-    super::verify::require_enabled(conn, &super::ChainNames::new(config))?;
-    let query = format!("SELECT {}() AS sealed", config.object("_chain_seal"));
+    let names = ChainNames::new(config);
+    super::verify::require_enabled(conn, &names)?;
+    let query = format!("SELECT {}() AS sealed", names.seal_function());
     let sealed: Sealed =
         conn.transaction(|conn| diesel::RunQueryDsl::get_result(diesel::sql_query(query), conn))?;
     Ok(sealed.sealed)

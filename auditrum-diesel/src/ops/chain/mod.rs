@@ -43,6 +43,16 @@ impl<'a> ChainNames<'a> {
         self.config.object("_chain_state")
     }
 
+    /// `"schema"."<audit>_chain_mark"`: the function that marks a transaction for sealing.
+    pub fn mark_function(&self) -> String {
+        self.config.object("_chain_mark")
+    }
+
+    /// `"schema"."<audit>_chain_seal"`: the function that links marked transactions.
+    pub fn seal_function(&self) -> String {
+        self.config.object("_chain_seal")
+    }
+
     /// Whether the chain is enabled: SQL returning a boolean.
     pub fn exists_sql(&self) -> String {
         format!(

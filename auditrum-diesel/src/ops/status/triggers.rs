@@ -86,7 +86,7 @@ fn problem(
     capture_role: &str,
 ) -> Option<String> {
     let name = &expected.trigger;
-    let operation = expected.operation.to_uppercase();
+    let operation = expected.operation.as_str();
     let unrecorded = format!("{operation} changes are not recorded");
     if !found.table_exists {
         return Some(

@@ -4,12 +4,13 @@
 //! `NEW.`) serves every operation: for DELETE it is evaluated on the row being deleted.
 
 use super::Capture;
+use crate::Operation;
 
 pub(super) fn statement(capture: &Capture) -> String {
     format!(
         "{insert}\n    SELECT {fixed}, {key}, {data}, {meta}\n    FROM old_rows AS new\n    WHERE {condition}",
         insert = capture.insert_into(&["record_id", "old_data", "meta"]),
-        fixed = capture.fixed_values("DELETE"),
+        fixed = capture.fixed_values(Operation::Delete),
         key = capture.key("new"),
         data = capture.data("new"),
         meta = capture.meta("new"),

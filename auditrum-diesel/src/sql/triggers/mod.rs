@@ -12,10 +12,7 @@ mod update;
 use sha2::{Digest, Sha256};
 
 use super::quote;
-use crate::{AuditConfig, TrackSpec};
-
-/// The operations a table's triggers capture, in installation order.
-pub(crate) const OPERATIONS: [&str; 4] = ["insert", "update", "delete", "truncate"];
+use crate::{AuditConfig, Operation, TrackSpec};
 
 /// Everything the generators need: the spec (validated) and the audit log it writes to.
 pub(crate) struct Capture<'a> {
@@ -25,13 +22,12 @@ pub(crate) struct Capture<'a> {
 
 impl Capture<'_> {
     /// The `INSERT INTO <audit table> …` statement run by the trigger of `operation`.
-    pub fn statement(&self, operation: &str) -> String {
+    pub fn statement(&self, operation: Operation) -> String {
         match operation {
-            "insert" => insert::statement(self),
-            "update" => update::statement(self),
-            "delete" => delete::statement(self),
-            "truncate" => truncate::statement(self),
-            _ => unreachable!("unknown operation {operation}"),
+            Operation::Insert => insert::statement(self),
+            Operation::Update => update::statement(self),
+            Operation::Delete => delete::statement(self),
+            Operation::Truncate => truncate::statement(self),
         }
     }
 
@@ -39,38 +35,40 @@ impl Capture<'_> {
     /// 63-byte limit with a hash suffix so long names stay unique. It lives in the log's
     /// schema, not the table's: the application often owns the table's schema, and an
     /// owner of a schema may drop or replace what is in it.
-    pub fn function_name_raw(&self, operation: &str) -> String {
+    pub fn function_name_raw(&self, operation: Operation) -> String {
         shorten(&format!(
-            "{}_{}_{}_{operation}",
+            "{}_{}_{}_{}",
             self.config.table(),
             self.spec.table_schema(),
-            self.spec.table_name()
+            self.spec.table_name(),
+            operation.suffix()
         ))
     }
 
     /// `"<log schema>"."<audit table>_<schema>_<table>_<operation>"`.
-    pub fn function_name(&self, operation: &str) -> String {
+    pub fn function_name(&self, operation: Operation) -> String {
         quote::qualified(self.config.schema(), &self.function_name_raw(operation))
     }
 
     /// Where versions before 0.2 put the function: `"<table schema>"."<audit
     /// table>_<table>_<operation>"`. Install and uninstall drop it when no trigger uses it.
-    pub fn legacy_function_name(&self, operation: &str) -> String {
+    pub fn legacy_function_name(&self, operation: Operation) -> String {
         let name = shorten(&format!(
-            "{}_{}_{operation}",
+            "{}_{}_{}",
             self.config.table(),
-            self.spec.table_name()
+            self.spec.table_name(),
+            operation.suffix()
         ));
         quote::qualified(self.spec.table_schema(), &name)
     }
 
     /// `<audit table>_<operation>`, unquoted: the trigger's name on the audited table.
-    pub fn trigger_name_raw(&self, operation: &str) -> String {
+    pub fn trigger_name_raw(&self, operation: Operation) -> String {
         trigger_name(self.config, operation)
     }
 
     /// The trigger's name, quoted.
-    pub fn trigger_name(&self, operation: &str) -> String {
+    pub fn trigger_name(&self, operation: Operation) -> String {
         quote::ident(&self.trigger_name_raw(operation))
     }
 
@@ -91,9 +89,10 @@ impl Capture<'_> {
     /// The values matching [`insert_into`](Self::insert_into)'s fixed columns. The context
     /// id is an uncorrelated subquery: evaluated once per statement, and only when at
     /// least one event is written.
-    pub fn fixed_values(&self, operation: &str) -> String {
+    pub fn fixed_values(&self, operation: Operation) -> String {
         format!(
-            "'{operation}', {}, {}, txid_current(), (SELECT {}())",
+            "'{}', {}, {}, txid_current(), (SELECT {}())",
+            operation.as_str(),
             quote::literal(self.spec.table_schema()),
             quote::literal(self.spec.table_name()),
             self.config.object("_context_id"),
@@ -102,16 +101,7 @@ impl Capture<'_> {
 
     /// The record key of the row `alias`: its text, or a JSON array for a composite key.
     pub fn key(&self, alias: &str) -> String {
-        match self.spec.key_columns() {
-            [single] => format!("{alias}.{}::text", quote::ident(single)),
-            columns => {
-                let items: Vec<String> = columns
-                    .iter()
-                    .map(|c| format!("{alias}.{}", quote::ident(c)))
-                    .collect();
-                format!("jsonb_build_array({})::text", items.join(", "))
-            }
-        }
+        super::key::record_id(alias, self.spec.key_columns())
     }
 
     /// The tracked columns of the row `alias` as a JSON object.
@@ -166,14 +156,14 @@ pub(crate) fn read_columns(spec: &TrackSpec) -> Vec<String> {
 
 /// The names of the capture triggers an audit log puts on each table.
 pub(crate) fn trigger_names(config: &AuditConfig) -> Vec<String> {
-    OPERATIONS
+    Operation::ALL
         .iter()
-        .map(|op| trigger_name(config, op))
+        .map(|&op| trigger_name(config, op))
         .collect()
 }
 
-fn trigger_name(config: &AuditConfig, operation: &str) -> String {
-    shorten(&format!("{}_{operation}", config.table()))
+fn trigger_name(config: &AuditConfig, operation: Operation) -> String {
+    shorten(&format!("{}_{}", config.table(), operation.suffix()))
 }
 
 /// `jsonb_build_object('a', alias."a", …)`, in calls of at most 50 pairs (PostgreSQL

@@ -9,7 +9,7 @@
 
 use super::Capture;
 use crate::sql::quote;
-use crate::{spec::Column, StorageMode};
+use crate::{spec::Column, Operation, StorageMode};
 
 pub(super) fn statement(capture: &Capture) -> String {
     let spec = capture.spec;
@@ -42,7 +42,7 @@ pub(super) fn statement(capture: &Capture) -> String {
     format!(
         "{insert}\n    SELECT {fixed}, {values}\n    FROM {new} AS n\n    JOIN {old} AS o ON o.auditrum_position = n.auditrum_position\n    WHERE {filter}",
         insert = capture.insert_into(&columns),
-        fixed = capture.fixed_values("UPDATE"),
+        fixed = capture.fixed_values(Operation::Update),
         values = values.join(", "),
         new = numbered(capture, "new_rows"),
         old = numbered(capture, "old_rows"),

@@ -120,7 +120,7 @@ pub(crate) async fn page(
                 .as_ref()
                 .map_or(key.starts_with('['), |s| s.key_columns().len() > 1)
             {
-                true => crate::history::normalize_key(conn, &key)?,
+                true => crate::read::normalize_key(conn, &key)?,
                 false => key,
             };
             let events: Vec<AuditEvent> = AuditEvent::query()
@@ -171,7 +171,7 @@ pub(crate) async fn page(
                         tr data-field=(column) {
                             td.mono { (column) }
                             td.value { (render::value(&blame.value)) }
-                            td.mono { a href={ "#event-" (event.id) } { "#" (event.id) " " (render::operation_name(event.operation)) } }
+                            td.mono { a href={ "#event-" (event.id) } { "#" (event.id) " " (event.operation.as_str()) } }
                             td.mono { (render::time(&event.changed_at)) }
                             td { (render::who(ctx_of(event))) }
                         }

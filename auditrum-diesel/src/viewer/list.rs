@@ -107,15 +107,8 @@ impl Filters {
 }
 
 pub(crate) fn parse_operation(text: &str) -> Result<Operation, ViewError> {
-    match text.to_ascii_uppercase().as_str() {
-        "INSERT" => Ok(Operation::Insert),
-        "UPDATE" => Ok(Operation::Update),
-        "DELETE" => Ok(Operation::Delete),
-        "TRUNCATE" => Ok(Operation::Truncate),
-        _ => Err(ViewError::BadRequest(format!(
-            "unknown operation {text:?}: INSERT, UPDATE, DELETE or TRUNCATE"
-        ))),
-    }
+    text.parse()
+        .map_err(|e: crate::UnknownOperation| ViewError::BadRequest(e.to_string()))
 }
 
 /// An instant: RFC 3339 (`2026-11-28T10:00:00+01:00`), or a UTC date and time as a
@@ -191,7 +184,7 @@ pub(crate) async fn page(
             label { "operation"
                 select name="operation" {
                     option value="" { "any" }
-                    @for op in ["INSERT", "UPDATE", "DELETE", "TRUNCATE"] {
+                    @for op in Operation::ALL.map(Operation::as_str) {
                         option value=(op) selected[filters.operation.eq_ignore_ascii_case(op)] { (op) }
                     }
                 }

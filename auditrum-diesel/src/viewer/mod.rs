@@ -27,7 +27,7 @@
 //! ))?;
 //! let app: Router = Router::new()
 //!     // … your routes …
-//!     .nest("/admin/audit", auditrum_diesel::web::router(pool));
+//!     .nest("/admin/audit", auditrum_diesel::viewer::router(pool));
 //! // Put your own authentication in front of `/admin/audit`.
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! axum::serve(listener, app).await?;

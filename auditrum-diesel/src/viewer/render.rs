@@ -23,17 +23,8 @@ pub(crate) fn time(at: &DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string()
 }
 
-pub(crate) fn operation_name(op: Operation) -> &'static str {
-    match op {
-        Operation::Insert => "INSERT",
-        Operation::Update => "UPDATE",
-        Operation::Delete => "DELETE",
-        Operation::Truncate => "TRUNCATE",
-    }
-}
-
 pub(crate) fn op_badge(op: Operation) -> Markup {
-    let name = operation_name(op);
+    let name = op.as_str();
     html! { span class={ "op op-" (name) } { (name) } }
 }
 
