@@ -120,3 +120,29 @@ fn serve_refuses_a_non_loopback_address_without_a_token() {
     );
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// Status line of `GET /` sent with `Host: host`.
+fn get_with_host(address: &str, host: &str) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    raw.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn without_a_token_only_loopback_host_names_are_answered() {
+    // DNS rebinding: a web page whose name now points at 127.0.0.1 sends its own Host.
+    let db = database();
+    let (mut child, address) = serve(&db, &["--bind", "127.0.0.1:0"]);
+    assert!(get_with_host(&address, "evil.example").contains("403"));
+    assert!(get_with_host(&address, "evil.example:80").contains("403"));
+    assert!(get_with_host(&address, &address).contains("200"));
+    assert!(get_with_host(&address, "localhost").contains("200"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -91,6 +91,13 @@ impl AuditConfig {
         format!("auditrum.{what}_{sanitized}")
     }
 
+    /// The NOLOGIN role that owns the capture functions once `harden` ran: they run as it,
+    /// and it may only append to the log (`INSERT` on the audit and context tables). Role
+    /// names are global to the cluster, so it is named after the log's schema and table.
+    pub fn capture_role(&self) -> String {
+        crate::sql::shorten(&format!("auditrum_capture_{}_{}", self.schema, self.table))
+    }
+
     /// `"schema"."<table><suffix>"`, for the objects named after the audit table.
     pub(crate) fn object(&self, suffix: &str) -> String {
         quote::qualified(&self.schema, &format!("{}{}", self.table, suffix))

@@ -5,8 +5,9 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SpecError {
-    /// A table, schema or column name is empty or contains a NUL byte.
-    #[error("invalid {what} name {name:?}: names must be non-empty and contain no NUL byte")]
+    /// A table, schema or column name is empty or contains a control character (NUL,
+    /// newline, escape …).
+    #[error("invalid {what} name {name:?}: names must be non-empty and contain no control character (such as a newline) and no `$auditrum$`: rename it")]
     InvalidName {
         /// What was being named: `table`, `schema` or `column`.
         what: &'static str,

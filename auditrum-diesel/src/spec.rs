@@ -20,9 +20,9 @@ pub enum StorageMode {
 
 /// A column of the audited table, with its SQL type when known.
 ///
-/// The type decides how a change is detected: most types compare with
-/// `IS DISTINCT FROM`; `json` compares as `jsonb`, and the types without an equality
-/// operator (`xml`, the geometric types) by their text form.
+/// The type decides how a change is detected: built-in types whose `=` is identity compare
+/// with `IS DISTINCT FROM`; every other type, and a column of unknown type, by binary
+/// image (see `docs/architecture.md`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
     /// Column name, unquoted.
@@ -33,7 +33,7 @@ pub struct Column {
 }
 
 impl Column {
-    /// A column whose type is not known (compared with `IS DISTINCT FROM`).
+    /// A column whose type is not known (compared by binary image).
     pub fn new(name: impl Into<String>) -> Self {
         Column {
             name: name.into(),
@@ -49,22 +49,62 @@ impl Column {
         }
     }
 
-    /// The cast under which two values of this column are compared: none for most types;
-    /// `jsonb` for `json` (no equality operator; `jsonb` ignores key order and spacing);
-    /// `text` for the types without an equality operator (`xml`, geometric types).
-    pub(crate) fn comparison_cast(&self) -> Option<&'static str> {
-        const BY_TEXT: &[&str] = &["xml", "point", "line", "lseg", "path", "polygon", "circle"];
-        let sql_type = self.sql_type.as_deref()?;
-        let (base, array) = match sql_type.strip_suffix("[]") {
-            Some(base) => (base, "[]"),
-            None => (sql_type, ""),
+    /// Whether PostgreSQL's `=` for this column's type is identity: two values it calls equal
+    /// are the same value. True only for built-in types known to behave so; then a change
+    /// is detected with `IS DISTINCT FROM`, which resolves to the `pg_catalog` operator under
+    /// the capture functions' pinned `search_path`. Every other type (`box` compares areas,
+    /// `numeric` ignores scale, `citext` case, `jsonb` numeric form, extension types have no
+    /// operator in `pg_catalog` at all) is compared by binary image (`record_image_eq`), which is exact,
+    /// always resolvable, and calls no function of the type.
+    pub(crate) fn has_exact_equality(&self) -> bool {
+        const EXACT: &[&str] = &[
+            "smallint",
+            "integer",
+            "bigint",
+            "boolean",
+            "text",
+            "character varying",
+            "character",
+            "uuid",
+            "bytea",
+            "date",
+            "timestamp without time zone",
+            "timestamp with time zone",
+            "time without time zone",
+            "oid",
+            "\"char\"",
+            "name",
+        ];
+        let Some(sql_type) = self.sql_type.as_deref() else {
+            return false;
         };
-        match (base, array) {
-            ("json", "") => Some("jsonb"),
-            ("json", _) => Some("jsonb[]"),
-            _ if BY_TEXT.contains(&base) => Some("text"),
+        // `character varying(255)`, `timestamp(3) with time zone`: the modifier does not
+        // change equality; `numeric(12,2)` fixes the scale, so `=` is identity there.
+        let without_modifier = strip_modifier(sql_type);
+        EXACT.contains(&without_modifier.as_str())
+            || (sql_type.starts_with("numeric(") && !sql_type.ends_with("[]"))
+    }
+}
+
+impl Column {
+    /// `::jsonb` or `::jsonb[]` for a `json` (array) column, compared as `jsonb`.
+    pub(crate) fn json_as_jsonb(&self) -> Option<&'static str> {
+        match self.sql_type.as_deref()? {
+            "json" => Some("::jsonb"),
+            "json[]" => Some("::jsonb[]"),
             _ => None,
         }
+    }
+}
+
+/// `timestamp(3) with time zone` → `timestamp with time zone`, `character varying(9)` →
+/// `character varying`.
+fn strip_modifier(sql_type: &str) -> String {
+    match (sql_type.find('('), sql_type.find(')')) {
+        (Some(open), Some(close)) if open < close => {
+            format!("{}{}", &sql_type[..open], &sql_type[close + 1..])
+        }
+        _ => sql_type.to_owned(),
     }
 }
 
@@ -333,7 +373,10 @@ impl TrackSpec {
 }
 
 fn check_name(what: &'static str, name: &str) -> Result<(), SpecError> {
-    if name.is_empty() || name.contains('\0') {
+    // A control character (a newline above all) in a name is refused: generated SQL puts
+    // names in `--` comments too, and a name is shown to people in logs and terminals.
+    // `$auditrum$` delimits the function bodies and DO blocks the name is written into.
+    if name.is_empty() || name.chars().any(char::is_control) || name.contains("$auditrum$") {
         return Err(SpecError::InvalidName {
             what,
             name: name.to_owned(),

@@ -3,6 +3,7 @@
 -- Removes the auditrum core schema: the audit log and everything it recorded.
 DROP FUNCTION IF EXISTS "public"."auditlog_add_partitions"(integer);
 DROP FUNCTION IF EXISTS "public"."auditlog_context_id"();
+DROP FUNCTION IF EXISTS "public"."auditlog_context_overlong"(jsonb);
 DROP TABLE IF EXISTS "public"."auditlog_tracked";
 DROP TABLE IF EXISTS "public"."auditlog";
 DROP TABLE IF EXISTS "public"."auditlog_context";

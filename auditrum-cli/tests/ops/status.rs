@@ -43,14 +43,14 @@ fn a_trigger_disabled_by_hand_is_drift() {
 fn a_function_changed_by_hand_is_drift() {
     let (db, mut conn) = audited_notes();
     conn.batch_execute(
-        "CREATE OR REPLACE FUNCTION public.auditlog_notes_delete() RETURNS trigger
+        "CREATE OR REPLACE FUNCTION public.auditlog_public_notes_delete() RETURNS trigger
          LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
     )
     .unwrap();
     let out = cli(&["status"], Some(db.url()));
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stdout(&out).contains("auditlog_notes_delete\" differs from the installed spec"),
+        stdout(&out).contains("auditlog_public_notes_delete\" differs from the installed spec"),
         "{}",
         stdout(&out)
     );

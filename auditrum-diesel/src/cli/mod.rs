@@ -24,6 +24,9 @@ pub mod args;
 mod commands;
 mod error;
 mod flags;
+#[cfg(feature = "viewer")]
+mod loopback_host;
+mod printable;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -1,5 +1,13 @@
 //! `harden`: the application role can add events (through the triggers) and read them, but
-//! not UPDATE, DELETE or TRUNCATE the log or its context storage.
+//! not UPDATE, DELETE or TRUNCATE the log or its context storage, nor raise its rights
+//! through the capture (see docs/hardening.md for the threat model).
+//!
+//! The capture functions run as a NOLOGIN capture role holding only `INSERT` on the audit
+//! and context tables, not as a powerful owner: whatever app-controlled code runs inside
+//! them (a cast or output function of an app type, a condition calling an app function)
+//! gets no more than "append to the log". Invoker rights were the alternative, but they
+//! need the app role itself to hold `INSERT` on the log, and then it can forge events
+//! directly.
 //!
 //! With an admin role, the admin becomes the owner of the log's tables and of the trigger
 //! and helper functions (which run as their owner), so the application role keeps no owner
@@ -26,6 +34,7 @@ pub fn harden_sql(config: &AuditConfig, app_role: &str, admin_role: Option<&str>
         HARDEN,
         &[
             ("app_role", quote::literal(app_role)),
+            ("capture_role", quote::literal(&config.capture_role())),
             (
                 "admin_role",
                 admin_role.map_or("NULL".to_owned(), quote::literal),
@@ -49,6 +58,10 @@ pub fn harden_sql(config: &AuditConfig, app_role: &str, admin_role: Option<&str>
                 quote::literal(&format!("{}()", config.object("_context_id"))),
             ),
             (
+                "context_overlong_function",
+                quote::literal(&format!("{}(jsonb)", config.object("_context_overlong"))),
+            ),
+            (
                 "partitions_function",
                 quote::literal(&format!("{}(integer)", config.object("_add_partitions"))),
             ),
@@ -70,6 +83,16 @@ pub fn harden_sql(config: &AuditConfig, app_role: &str, admin_role: Option<&str>
     )
 }
 
+/// Role names are written into a `DO $auditrum$` block as literals: refuse what could end it.
+fn check_role_name(role: &str) -> Result<(), Error> {
+    if role.is_empty() || role.chars().any(char::is_control) || role.contains("$auditrum$") {
+        return Err(Error::Refused(format!(
+            "invalid role name {role:?}: it must be non-empty, without control characters or `$auditrum$`"
+        )));
+    }
+    Ok(())
+}
+
 /// Hardens the log in one transaction. Needs a role that may change the owners (a
 /// superuser, or a member of the current owner and of the admin role).
 pub fn harden(
@@ -78,6 +101,9 @@ pub fn harden(
     app_role: &str,
     admin_role: Option<&str>,
 ) -> Result<(), Error> {
+    for role in std::iter::once(app_role).chain(admin_role) {
+        check_role_name(role)?;
+    }
     let sql = harden_sql(config, app_role, admin_role);
     conn.transaction(|conn| conn.batch_execute(&sql))?;
     Ok(())

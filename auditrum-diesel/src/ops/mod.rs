@@ -11,3 +11,4 @@ pub mod harden;
 pub mod partitions;
 pub mod purge;
 pub mod status;
+pub mod trust;

@@ -3,12 +3,15 @@
 
 use chrono::{DateTime, Months, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Text, Timestamptz};
 use serde::Serialize;
+
+mod privileges;
+mod triggers;
 
 use super::chain::{self, ChainTip};
 use super::partitions::{self, Partition};
-use crate::sql::{self, quote, ExpectedTrigger};
+use crate::sql;
 use crate::{introspect, AuditConfig, Error, TrackSpec};
 
 /// The health of an audit log. `problems` is empty when all is well.
@@ -66,19 +69,6 @@ struct RegistryRow {
     installed_at: DateTime<Utc>,
 }
 
-/// What the catalog holds for one expected trigger.
-#[derive(QueryableByName)]
-struct TriggerRow {
-    #[diesel(sql_type = Bool)]
-    table_exists: bool,
-    #[diesel(sql_type = Nullable<Text>)]
-    enabled: Option<String>,
-    #[diesel(sql_type = Nullable<Bool>)]
-    calls_expected: Option<bool>,
-    #[diesel(sql_type = Nullable<Text>)]
-    body: Option<String>,
-}
-
 /// Reads the status of the audit log. Warns when partitions reach less than one month
 /// ahead of `now`.
 pub fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Status, Error> {
@@ -129,6 +119,7 @@ pub fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Status, Err
     let seal_lag_seconds = chain::seal_lag(conn, config)?;
     problems.extend(chain::state_problem(conn, config)?);
     let ddl_guard = super::ddl_guard::installed(conn, config)?;
+    problems.extend(privileges::problems(conn, config)?);
     for table in &tables {
         for problem in &table.problems {
             problems.push(format!("{}.{}: {problem}", table.schema, table.table));
@@ -192,8 +183,11 @@ fn drift(
         );
     }
     problems.extend(column_drift(conn, &spec)?);
+    if sql::expected_triggers(&spec, config).is_ok() && table_exists(conn, &spec)? {
+        problems.extend(super::trust::problems(conn, &spec)?);
+    }
     for expected in sql::expected_triggers(&spec, config)? {
-        match trigger_drift(conn, &spec, &expected)? {
+        match triggers::drift(conn, config, &spec, &expected)? {
             Some(problem) if !problems.contains(&problem) => problems.push(problem),
             _ => {}
         }
@@ -201,53 +195,17 @@ fn drift(
     Ok(problems)
 }
 
-fn trigger_drift(
-    conn: &mut PgConnection,
-    spec: &TrackSpec,
-    expected: &ExpectedTrigger,
-) -> Result<Option<String>, Error> {
-    let table = quote::qualified(spec.table_schema(), spec.table_name());
-    let function = quote::qualified(&expected.function_schema, &expected.function);
-    let found: TriggerRow = diesel::sql_query(
-        "SELECT to_regclass($1) IS NOT NULL AS table_exists,
-                t.tgenabled::text AS enabled,
-                t.tgfoid = to_regprocedure($3 || '()') AS calls_expected,
-                (SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure($3 || '()')) AS body
-         FROM (SELECT 1) one
-         LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass($1) AND t.tgname = $2",
-    )
-    .bind::<Text, _>(&table)
-    .bind::<Text, _>(&expected.trigger)
-    .bind::<Text, _>(&function)
-    .get_result(conn)?;
-    let name = &expected.trigger;
-    let problem = if !found.table_exists {
-        Some(
-            "the table no longer exists under this name: if it was dropped, `untrack` it; if it \
-             was renamed, its triggers still file events under the old name: `track` it under \
-             the new name and `untrack` the old one"
-                .to_owned(),
-        )
-    } else if found.enabled.is_none() {
-        Some(format!(
-            "trigger {name} is missing: {} changes are not recorded",
-            expected.operation.as_str()
-        ))
-    } else if found.enabled.as_deref() == Some("D") {
-        Some(format!(
-            "trigger {name} is disabled: {} changes are not recorded",
-            expected.operation.as_str()
-        ))
-    } else if found.body.as_deref() != Some(expected.body.as_str()) {
-        Some(format!(
-            "function {function} differs from the installed spec (changed by hand?)"
-        ))
-    } else if found.calls_expected != Some(true) {
-        Some(format!("trigger {name} does not call {function}"))
-    } else {
-        None
-    };
-    Ok(problem)
+fn table_exists(conn: &mut PgConnection, spec: &TrackSpec) -> Result<bool, Error> {
+    #[derive(QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        exists: bool,
+    }
+    let table = crate::sql::quote::qualified(spec.table_schema(), spec.table_name());
+    let found: Exists = diesel::sql_query("SELECT to_regclass($1) IS NOT NULL AS exists")
+        .bind::<Text, _>(&table)
+        .get_result(conn)?;
+    Ok(found.exists)
 }
 
 /// Columns the spec names that the table lost (every write then fails), and columns the

@@ -29,6 +29,7 @@ mod load;
 mod materialize;
 mod replay;
 mod revert;
+mod revert_guard;
 mod time_travel;
 mod verify;
 

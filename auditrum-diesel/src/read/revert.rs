@@ -22,7 +22,8 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::materialize::key_object;
-use super::{installed_spec, load, AuditEvent, ReadError};
+use super::revert_guard::{audited_spec, check_columns};
+use super::{load, AuditEvent, ReadError};
 use crate::connection::AuditedTransactionExt;
 use crate::context::AuditContext;
 use crate::sql::{self, quote};
@@ -328,9 +329,10 @@ fn plan(
     for event in events.iter().rev() {
         let table = format!("{}.{}", event.table_schema, event.table_name);
         if !specs.contains_key(&table) {
-            specs.insert(table.clone(), installed_spec(conn, config, &table)?);
+            specs.insert(table.clone(), audited_spec(conn, config, &table)?);
         }
         let spec = &specs[&table];
+        check_columns(event, spec)?;
         let key = event.record_id.clone().unwrap_or_default();
         let later: Vec<AuditEvent> =
             load::events_of_keys(conn, config, spec, std::slice::from_ref(&key))?

@@ -56,6 +56,10 @@ pub(super) fn vars(config: &AuditConfig) -> Vec<(&'static str, String)> {
         ("context_table", config.qualified_context_table()),
         ("registry_table", config.qualified_registry_table()),
         ("context_function", config.object("_context_id")),
+        (
+            "context_overlong_function",
+            config.object("_context_overlong"),
+        ),
         ("partitions_function", config.object("_add_partitions")),
         ("context_setting", quote::literal(config.context_setting())),
         (

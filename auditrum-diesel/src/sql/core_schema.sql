@@ -87,6 +87,7 @@ CREATE TABLE IF NOT EXISTS {{registry_table}} (
 -- The context row of the current transaction, stored on first use and cached in a
 -- transaction-local setting, so a transaction stores its context once whatever it writes.
 -- NULL when no context is set. The cache is rolled back with a savepoint, like the row.
+-- After `harden` it runs as the capture role, which may only add rows.
 CREATE OR REPLACE FUNCTION {{context_function}}() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $auditrum$
@@ -98,8 +99,17 @@ BEGIN
     IF raw IS NULL THEN
         RETURN NULL;
     END IF;
-    IF raw = current_setting({{cache_setting_source}}, true) THEN
-        RETURN current_setting({{cache_setting_id}})::bigint;
+    -- The cache is only a hint: any role can set these settings by hand (to point its events
+    -- at another transaction's context, or at none), so a cached id is used only when its
+    -- row belongs to this transaction. One primary-key lookup, and only from the second
+    -- statement of a transaction on.
+    IF raw = current_setting({{cache_setting_source}}, true)
+       AND current_setting({{cache_setting_id}}, true) ~ '^[0-9]{1,18}$' THEN
+        SELECT c.id INTO ctx_id FROM {{context_table}} c
+        WHERE c.id = current_setting({{cache_setting_id}}, true)::bigint AND c.txid = txid_current();
+        IF FOUND THEN
+            RETURN ctx_id;
+        END IF;
     END IF;
     -- No EXCEPTION block here: it would open a subtransaction in every transaction that sets
     -- a context. A value that does not start like an object is refused with our message; one
@@ -110,10 +120,27 @@ BEGIN
                   HINT = 'Set it to a JSON object, e.g. SET LOCAL ' || {{context_setting}} || ' = ''{"user_id": "42"}''';
     END IF;
     ctx := raw::jsonb;
+    -- `user_id` and `request_id` are indexed, and a btree entry holds at most ~2.7 kB: a
+    -- longer value would fail the write. Past 1024 bytes the indexed key keeps its first 512
+    -- characters (at most 2 kB) and the whole value moves to `auditrum_overlong`: nothing is lost.
+    IF octet_length(ctx ->> 'user_id') > 1024 OR octet_length(ctx ->> 'request_id') > 1024 THEN
+        ctx := {{context_overlong_function}}(ctx);
+    END IF;
     INSERT INTO {{context_table}} (txid, context) VALUES (txid_current(), ctx) RETURNING id INTO ctx_id;
     PERFORM set_config({{cache_setting_source}}, raw, true), set_config({{cache_setting_id}}, ctx_id::text, true);
     RETURN ctx_id;
 END
+$auditrum$;
+
+-- `user_id` / `request_id` values over 1024 bytes, cut for their indexes; the whole values
+-- are kept under `auditrum_overlong`. Called by the context function only for such values.
+CREATE OR REPLACE FUNCTION {{context_overlong_function}}(ctx jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $auditrum$
+    SELECT ctx || coalesce(jsonb_object_agg(key, left(ctx ->> key, 512)), '{}'::jsonb)
+               || jsonb_build_object('auditrum_overlong', coalesce(jsonb_object_agg(key, ctx -> key), '{}'::jsonb))
+    FROM unnest(ARRAY['user_id', 'request_id']) AS key
+    WHERE octet_length(ctx ->> key) > 1024
 $auditrum$;
 
 -- Creates the monthly partitions (UTC) from the current month through `months_ahead`

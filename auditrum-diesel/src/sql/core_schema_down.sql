@@ -1,6 +1,7 @@
 -- Removes the auditrum core schema: the audit log and everything it recorded.
 DROP FUNCTION IF EXISTS {{partitions_function}}(integer);
 DROP FUNCTION IF EXISTS {{context_function}}();
+DROP FUNCTION IF EXISTS {{context_overlong_function}}(jsonb);
 DROP TABLE IF EXISTS {{registry_table}};
 DROP TABLE IF EXISTS {{audit_table}};
 DROP TABLE IF EXISTS {{context_table}};

@@ -26,18 +26,66 @@ pub fn install_sql(spec: &TrackSpec, config: &AuditConfig) -> Result<String, Spe
     let triggers = trigger_sql(&capture);
     let checksum = checksum(spec, config)?;
     Ok(format!(
-        "-- auditrum: capture {table} (spec {fingerprint})\n{triggers}\n{registry}\n",
-        table = spec.display_name(),
+        "-- auditrum: capture {table} (spec {fingerprint})\n{triggers}\n{owner}\n{registry}\n",
+        table = quote::comment(&spec.display_name()),
         fingerprint = spec.fingerprint(),
+        owner = capture_owner(&capture),
         registry = registry_upsert(spec, config, &checksum),
     ))
+}
+
+/// Once `harden` made the capture role (and granted it the log, in this database: role names
+/// are global to the cluster), a (re)installed capture function is handed to it at
+/// once, so a table tracked after `harden` does not run its capture as the installer (often
+/// a superuser) until the next `harden`.
+fn capture_owner(capture: &Capture) -> String {
+    let role = capture.config.capture_role();
+    let mut sql = format!(
+        "DO $auditrum$\nBEGIN\n    IF to_regrole({role}) IS NULL OR NOT has_table_privilege({role}, {log}, 'INSERT') THEN\n        RETURN;\n    END IF;\n",
+        role = quote::literal(&role),
+        log = quote::literal(&capture.config.qualified_table()),
+    );
+    for operation in Operation::ALL {
+        sql.push_str(&format!(
+            "    ALTER FUNCTION {}() OWNER TO {};\n",
+            capture.function_name(operation),
+            quote::ident(&role),
+        ));
+    }
+    sql.push_str("END\n$auditrum$;\n");
+    sql.push_str(&legacy_drop(capture));
+    sql
+}
+
+/// Drops the functions versions before 0.2 put in the table's schema, unless some trigger
+/// still calls them (then the name is another table's function, not ours).
+fn legacy_drop(capture: &Capture) -> String {
+    let mut sql = String::from("DO $auditrum$\nBEGIN\n");
+    for operation in Operation::ALL {
+        let legacy = capture.legacy_function_name(operation);
+        let regproc = format!(
+            "to_regprocedure({})",
+            quote::literal(&format!("{legacy}()"))
+        );
+        sql.push_str(&format!(
+            "    IF {regproc} IS NOT NULL AND {regproc} <> to_regprocedure({new})\n       \
+             AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger WHERE tgfoid = {regproc}) THEN\n        \
+             DROP FUNCTION {legacy}();\n    END IF;\n",
+            new = quote::literal(&format!("{}()", capture.function_name(operation))),
+        ));
+    }
+    sql.push_str("END\n$auditrum$;\n");
+    sql
 }
 
 /// SQL that removes the capture triggers of `spec`'s table and its registry entry. Events
 /// already recorded stay in the log.
 pub fn uninstall_sql(spec: &TrackSpec, config: &AuditConfig) -> Result<String, SpecError> {
     let capture = Capture { spec, config };
-    let mut sql = format!("-- auditrum: stop capturing {}\n", spec.display_name());
+    let mut sql = format!(
+        "-- auditrum: stop capturing {}\n",
+        quote::comment(&spec.display_name())
+    );
     for operation in Operation::ALL {
         sql.push_str(&format!(
             "DROP TRIGGER IF EXISTS {} ON {};\nDROP FUNCTION IF EXISTS {}();\n",
@@ -46,6 +94,7 @@ pub fn uninstall_sql(spec: &TrackSpec, config: &AuditConfig) -> Result<String, S
             capture.function_name(operation),
         ));
     }
+    sql.push_str(&legacy_drop(&capture));
     sql.push_str(&format!(
         "DELETE FROM {} WHERE table_schema = {} AND table_name = {};\n",
         config.qualified_registry_table(),
@@ -106,6 +155,12 @@ pub(crate) struct ExpectedTrigger {
     pub function: String,
     /// Its body (`prosrc`).
     pub body: String,
+    /// `pg_trigger.tgtype`: AFTER, FOR EACH STATEMENT, this operation's event bit only.
+    pub tgtype: i32,
+    /// `REFERENCING OLD TABLE AS …`, if any.
+    pub old_table: Option<&'static str>,
+    /// `REFERENCING NEW TABLE AS …`, if any.
+    pub new_table: Option<&'static str>,
 }
 
 /// The triggers `install_sql(spec, config)` creates, with their function bodies.
@@ -120,9 +175,14 @@ pub(crate) fn expected_triggers(
         .map(|operation| ExpectedTrigger {
             operation,
             trigger: capture.trigger_name_raw(operation),
-            function_schema: spec.table_schema().to_owned(),
+            function_schema: config.schema().to_owned(),
             function: capture.function_name_raw(operation),
             body: function_body(&capture, operation),
+            tgtype: tgtype(operation),
+            old_table: matches!(operation, Operation::Update | Operation::Delete)
+                .then_some("old_rows"),
+            new_table: matches!(operation, Operation::Insert | Operation::Update)
+                .then_some("new_rows"),
         })
         .collect())
 }
@@ -132,6 +192,18 @@ pub(crate) fn checksum(spec: &TrackSpec, config: &AuditConfig) -> Result<String,
     spec.validate()?;
     let triggers = trigger_sql(&Capture { spec, config });
     Ok(hex::encode(Sha256::digest(triggers.as_bytes())))
+}
+
+/// `pg_trigger.tgtype` of an `AFTER <operation> FOR EACH STATEMENT` trigger: the event's bit
+/// (`TRIGGER_TYPE_INSERT` 4, `DELETE` 8, `UPDATE` 16, `TRUNCATE` 32); the ROW (1), BEFORE
+/// (2) and INSTEAD (64) bits are clear.
+fn tgtype(operation: Operation) -> i32 {
+    match operation {
+        Operation::Insert => 4,
+        Operation::Delete => 8,
+        Operation::Update => 16,
+        Operation::Truncate => 32,
+    }
 }
 
 fn trigger(capture: &Capture, operation: Operation) -> String {

@@ -13,4 +13,4 @@ pub(crate) use core_version::downgrade_refused_sql;
 pub use core_version::{core_hash, upgrade_sql, CoreStamp, CORE_VERSION};
 pub(crate) use install::{checksum, expected_triggers, ExpectedTrigger};
 pub use install::{install_sql, uninstall_sql};
-pub(crate) use triggers::{shorten, trigger_names};
+pub(crate) use triggers::{read_columns, shorten, trigger_names};

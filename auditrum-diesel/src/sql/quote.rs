@@ -22,6 +22,17 @@ pub fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
+/// Text for a `--` comment of generated SQL: control characters (a newline would end the
+/// comment and start SQL) are written as escapes, `\n`, `\u{1b}`.
+pub fn comment(text: &str) -> String {
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
+}
+
 /// Quotes a value as an escape string constant `E'…'` (`\` → `\\`, `'` → `\'`), for SQL
 /// sent on a live connection: it means the same whatever `standard_conforming_strings` the
 /// session has. `None` when the value holds a NUL character, which cannot be sent at all.
@@ -51,6 +62,14 @@ mod tests {
         assert_eq!(ident("users"), "\"users\"");
         assert_eq!(ident("we\"ird"), "\"we\"\"ird\"");
         assert_eq!(qualified("a b", "c"), "\"a b\".\"c\"");
+    }
+
+    #[test]
+    fn comments_cannot_end_early() {
+        assert_eq!(
+            comment("a\nDROP TABLE x;\r\u{1b}"),
+            "a\\nDROP TABLE x;\\r\\u{1b}"
+        );
     }
 
     #[test]

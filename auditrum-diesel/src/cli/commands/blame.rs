@@ -5,6 +5,7 @@ use std::io::Write;
 use clap::Args;
 
 use crate::cli::flags::Format;
+use crate::cli::printable::printable;
 use crate::cli::{CliError, Context};
 use crate::read::{self, BlameText, FieldText};
 
@@ -37,7 +38,7 @@ pub(crate) fn run(args: Blame, context: &Context) -> Result<(), CliError> {
                 Format::Text if lines.is_empty() => {
                     writeln!(out, "no events for {} {}", args.table, args.key)?
                 }
-                Format::Text => write!(out, "{}", BlameText(&lines))?,
+                Format::Text => write!(out, "{}", printable(&BlameText(&lines).to_string()))?,
             }
         }
         Some(field) => {
@@ -50,7 +51,7 @@ pub(crate) fn run(args: Blame, context: &Context) -> Result<(), CliError> {
                     "no event of {} {} wrote {field} (is it tracked?)",
                     args.table, args.key
                 )?,
-                Format::Text => write!(out, "{}", FieldText(&steps))?,
+                Format::Text => write!(out, "{}", printable(&FieldText(&steps).to_string()))?,
             }
         }
     }

@@ -12,6 +12,7 @@ use crate::{Operation, TrackSpec};
 use clap::Args;
 
 use crate::cli::flags::Format;
+use crate::cli::printable::printable;
 use crate::cli::{CliError, Context};
 
 /// `history`.
@@ -48,7 +49,7 @@ pub(super) fn run(args: History, context: &Context) -> Result<(), CliError> {
         }
         Format::Text => {
             for event in &events {
-                write!(out, "{event}")?;
+                write!(out, "{}", printable(&event.to_string()))?;
             }
         }
     }

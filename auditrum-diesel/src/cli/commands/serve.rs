@@ -91,9 +91,10 @@ pub(crate) fn run(args: Serve, context: &Context) -> Result<(), CliError> {
         viewer = viewer.verify_chain_every(every);
     }
     let mut app = viewer.router();
-    if let Some(token) = token {
-        app = RequireToken::new(token).protect(app);
-    }
+    app = match token {
+        Some(token) => RequireToken::new(token).protect(app),
+        None => crate::cli::loopback_host::loopback_only(app),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -63,6 +63,9 @@ pub(super) fn run(args: Track, context: &Context) -> Result<(), CliError> {
                     spec.tracked_columns().len(),
                     spec.key_columns().join(", ")
                 );
+                for problem in crate::ops::trust::problems(&mut conn, &spec)? {
+                    eprintln!("warning: {}: {problem}", spec.display_name());
+                }
                 return Ok(());
             }
             spec

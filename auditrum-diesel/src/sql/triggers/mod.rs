@@ -34,20 +34,35 @@ impl Capture<'_> {
         }
     }
 
-    /// `<audit table>_<table>_<operation>`, unquoted, cut to PostgreSQL's 63-byte limit
-    /// with a hash suffix so long names stay unique. It lives in the table's schema.
+    /// `<audit table>_<schema>_<table>_<operation>`, unquoted, cut to PostgreSQL's
+    /// 63-byte limit with a hash suffix so long names stay unique. It lives in the log's
+    /// schema, not the table's: the application often owns the table's schema, and an
+    /// owner of a schema may drop or replace what is in it.
     pub fn function_name_raw(&self, operation: Operation) -> String {
         shorten(&format!(
-            "{}_{}_{}",
+            "{}_{}_{}_{}",
             self.config.table(),
+            self.spec.table_schema(),
             self.spec.table_name(),
             operation.suffix()
         ))
     }
 
-    /// `"schema"."<audit table>_<table>_<operation>"`.
+    /// `"<log schema>"."<audit table>_<schema>_<table>_<operation>"`.
     pub fn function_name(&self, operation: Operation) -> String {
-        quote::qualified(self.spec.table_schema(), &self.function_name_raw(operation))
+        quote::qualified(self.config.schema(), &self.function_name_raw(operation))
+    }
+
+    /// Where versions before 0.2 put the function: `"<table schema>"."<audit
+    /// table>_<table>_<operation>"`. Install and uninstall drop it when no trigger uses it.
+    pub fn legacy_function_name(&self, operation: Operation) -> String {
+        let name = shorten(&format!(
+            "{}_{}_{}",
+            self.config.table(),
+            self.spec.table_name(),
+            operation.suffix()
+        ));
+        quote::qualified(self.spec.table_schema(), &name)
     }
 
     /// `<audit table>_<operation>`, unquoted: the trigger's name on the audited table.
@@ -130,6 +145,16 @@ impl Capture<'_> {
         }
         names
     }
+}
+
+/// Columns the triggers of `spec` read from the table: key, tracked and meta columns.
+pub(crate) fn read_columns(spec: &TrackSpec) -> Vec<String> {
+    let config = AuditConfig::default();
+    Capture {
+        spec,
+        config: &config,
+    }
+    .read_columns()
 }
 
 /// The names of the capture triggers an audit log puts on each table.

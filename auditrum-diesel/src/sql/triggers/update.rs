@@ -67,13 +67,19 @@ fn numbered(capture: &Capture, transition_table: &str) -> String {
     )
 }
 
-/// Whether `column` differs between the old row `o` and the new row `n`.
+/// Whether `column` differs between the old row `o` and the new row `n`: `IS DISTINCT
+/// FROM` where the type's `=` is identity, otherwise binary image equality of one-column
+/// rows (`record_image_eq`, the function of `*=`, called by name because `ROW(a) *= ROW(b)`
+/// expands to `a *= b`: NULL equals NULL; no operator or function of the column type runs).
 fn changed(column: &Column) -> String {
     let name = quote::ident(&column.name);
-    match column.comparison_cast() {
-        Some(cast) => format!("n.{name}::{cast} IS DISTINCT FROM o.{name}::{cast}"),
-        None => format!("n.{name} IS DISTINCT FROM o.{name}"),
+    if column.has_exact_equality() {
+        return format!("n.{name} IS DISTINCT FROM o.{name}");
     }
+    // `json` keeps its spelling; compared as `jsonb` (built-in cast), a re-spelled value
+    // (spacing, key order) is no change, while `1` → `1.0` still is (image, not `=`).
+    let cast = column.json_as_jsonb().unwrap_or_default();
+    format!("NOT pg_catalog.record_image_eq(ROW(n.{name}{cast}), ROW(o.{name}{cast}))")
 }
 
 /// The paired diff, built column by column: only changed columns appear.
