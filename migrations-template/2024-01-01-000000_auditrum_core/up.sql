@@ -1,4 +1,4 @@
--- auditrum: core public.auditlog v2 69c275d2aef5b4b8278f86799792826bcc670c8bb6f9263d63ec35be321b0611
+-- auditrum: core public.auditlog v2 fdc50bd93f6c9d5659f1ba9d4aa1466fa42e557b883773551ca1d4a207997d14
 -- Written by auditrum-diesel `makemigrations`. The `-- auditrum:` lines above tell
 -- it what this migration installs: keep them as they are.
 
@@ -195,4 +195,4 @@ $auditrum$;
 SELECT "public"."auditlog_add_partitions"(1);
 
 -- The version of this core schema, read by `sync` to know when to upgrade it.
-COMMENT ON TABLE "public"."auditlog" IS 'auditrum core v2 69c275d2aef5b4b8278f86799792826bcc670c8bb6f9263d63ec35be321b0611';
+COMMENT ON TABLE "public"."auditlog" IS 'auditrum core v2 fdc50bd93f6c9d5659f1ba9d4aa1466fa42e557b883773551ca1d4a207997d14';

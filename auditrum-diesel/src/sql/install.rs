@@ -203,6 +203,9 @@ fn tgtype(operation: Operation) -> i32 {
         Operation::Delete => 8,
         Operation::Update => 16,
         Operation::Truncate => 32,
+        Operation::Ddl | Operation::Purge => {
+            unreachable!("{operation}: not a captured operation (only Operation::ALL has triggers)")
+        }
     }
 }
 
