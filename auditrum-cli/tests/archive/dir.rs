@@ -36,8 +36,8 @@ fn a_month_of_100k_events_is_archived_dropped_and_verifies_then_damage_is_named(
     );
     assert_eq!(
         count(&mut conn, "SELECT count(*) FROM auditlog"),
-        2,
-        "the live events stay"
+        3,
+        "the live events stay (two events, and the PURGE entry recording the cut)"
     );
     assert_eq!(
         count(&mut conn, "SELECT count(*) FROM auditlog_context"),
@@ -45,7 +45,8 @@ fn a_month_of_100k_events_is_archived_dropped_and_verifies_then_damage_is_named(
     );
     assert_eq!(
         count(&mut conn, "SELECT count(*) FROM auditlog_chain"),
-        links_before - 200
+        links_before - 200 + 1,
+        "the archived links go; the PURGE entry's transaction gets its own"
     );
     assert_eq!(
         count(&mut conn, "SELECT anchor_seq FROM auditlog_chain_state"),

@@ -55,13 +55,17 @@ pub fn archivable(events: usize) -> (TestDatabase, PgConnection) {
             r#"BEGIN;
                SET LOCAL auditrum.context = '{{"user_id": "u{t}", "request_id": "r{t}", "note": "tab\t quote\" é"}}';
                INSERT INTO auditlog (changed_at, operation, table_schema, table_name, record_id, diff, new_data, txid, context_id)
-               SELECT {MONTH_START} + make_interval(days => {t} % 27, secs => g / 1000.0),
+               SELECT {MONTH_START} + make_interval(days => {t} % 27, secs => {t}),
                       (CASE WHEN g % 3 = 0 THEN 'UPDATE' ELSE 'INSERT' END)::auditrum_operation,
                       'public', 'notes', (g % 1000)::text,
                       CASE WHEN g % 3 = 0 THEN jsonb_build_object('body', jsonb_build_object('old', 'a', 'new', 'b' || g)) END,
                       jsonb_build_object('id', g % 1000, 'body', 'n' || g || E'\n"x"\\'),
                       txid_current(), auditlog_context_id()
                FROM generate_series({from}, {to}) g;
+               -- As a genuine transaction of that day: its events and its context row
+               -- carry one instant (verify-chain reports anything else as backdated).
+               UPDATE auditlog_context SET created_at = {MONTH_START} + make_interval(days => {t} % 27, secs => {t})
+                WHERE txid = txid_current();
                COMMIT;"#
         ))
         .unwrap();

@@ -112,8 +112,8 @@ fn a_month_archived_to_s3_verifies_and_a_changed_object_is_named() {
     assert!(stdout(&out).contains("20000 event(s)"), "{}", stdout(&out));
     assert_eq!(
         count(&mut conn, "SELECT count(*) FROM auditlog"),
-        2,
-        "the month left the database"
+        3,
+        "the month left the database (two events, and the PURGE entry recording the cut)"
     );
 
     let listed = server.boto(
