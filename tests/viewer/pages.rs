@@ -278,3 +278,64 @@ async fn ddl_events_are_listed_with_their_command() {
     assert!(ddl.body.contains("op-DDL"), "{}", ddl.body);
     assert!(ddl.body.contains("ALTER TABLE"), "{}", ddl.body);
 }
+
+/// The `href` of the element with `id`, unescaped and without the mount path.
+fn link_of(page: &str, id: &str) -> String {
+    let href = page
+        .split(&format!("id=\"{id}\" href=\""))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no #{id} link"))
+        .split('"')
+        .next()
+        .unwrap();
+    href.replace("&amp;", "&")
+        .strip_prefix(MOUNT)
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_record_history_is_shown_a_page_at_a_time() {
+    let mut fixture = Fixture::new();
+    let mut conn = AuditedConnection::establish(fixture.db.url()).unwrap();
+    // 450 events of item 7: its INSERT and 449 UPDATEs, each its own statement.
+    write(
+        &mut conn,
+        AuditContext::new().user_id("bulk"),
+        &[
+            "INSERT INTO items VALUES (7, 'v0')",
+            "DO $$ BEGIN FOR i IN 1..449 LOOP UPDATE items SET label = 'v' || i WHERE id = 7; END LOOP; END $$",
+        ],
+    );
+    let server = fixture.serve(|v| v).await;
+    let cards = |page: &str| page.matches("class=\"card event\"").count();
+    let insert = event_id(&mut fixture.reader, "items", "7", Operation::Insert);
+
+    let newest = server.get("/record?table=items&key=7").await.body;
+    assert_eq!(cards(&newest), 200, "one page of the history");
+    assert!(newest.contains("Events 251–450 of 450."), "{newest}");
+    assert!(
+        newest.contains("&quot;v449&quot;"),
+        "the newest event is shown"
+    );
+    assert!(!newest.contains(&format!("id=\"event-{insert}\"")));
+    // Blame still folds the whole history: `id` was set by the INSERT, on the first page.
+    assert!(newest.contains(&format!("#event-{insert}\">#{insert} INSERT")));
+
+    let middle = server.get(&link_of(&newest, "older")).await.body;
+    assert_eq!(cards(&middle), 200);
+    assert!(middle.contains("Events 51–250 of 450."), "{middle}");
+    let oldest = server.get(&link_of(&middle, "older")).await.body;
+    assert_eq!(cards(&oldest), 50);
+    assert!(oldest.contains(&format!("id=\"event-{insert}\"")));
+    assert!(!oldest.contains("id=\"older\""), "no page before the first");
+    assert_eq!(link_of(&oldest, "newest"), "/record?table=items&key=7");
+
+    assert_eq!(
+        server
+            .get("/record?table=items&key=7&before=x")
+            .await
+            .status,
+        400
+    );
+}

@@ -26,6 +26,20 @@ pub(crate) struct Params {
     key: String,
     /// Show the row as of this instant.
     at: String,
+    /// Show the history's page of events with ids below this one (the newest page when
+    /// empty).
+    before: String,
+}
+
+/// At most this many events of a record's history on one page: a record with 100k events
+/// would otherwise make a page of tens of megabytes.
+pub(crate) const HISTORY_PAGE: usize = 200;
+
+/// The page of `events` (ordered by id) that the history shows: the newest
+/// [`HISTORY_PAGE`] events with ids below `before`.
+fn history_window(events: &[AuditEvent], before: Option<i64>) -> std::ops::Range<usize> {
+    let end = before.map_or(events.len(), |b| events.partition_point(|e| e.id < b));
+    end.saturating_sub(HISTORY_PAGE)..end
 }
 
 /// Who last set a field: the event, and the value it set.
@@ -105,6 +119,12 @@ pub(crate) async fn page(
         "" => None,
         at => Some(parse_instant(at)?),
     };
+    let before = match params.before.trim() {
+        "" => None,
+        id => Some(id.parse::<i64>().map_err(|_| {
+            ViewError::BadRequest(format!("`before` must be an event id, not {id:?}"))
+        })?),
+    };
     let key = params.key.trim().to_owned();
     let (s, t) = (schema.clone(), table.clone());
     let loaded = state
@@ -155,6 +175,25 @@ pub(crate) async fn page(
     let title = format!("{} {}", table_name(&schema, &table), loaded.key);
     let fields = blame(&loaded.events);
     let ctx_of = |event: &AuditEvent| event.context_id.and_then(|id| loaded.contexts.get(&id));
+    let window = history_window(&loaded.events, before);
+    let shown = &loaded.events[window.clone()];
+    let table_param = table_name(&schema, &table);
+    let page_link = |before: Option<i64>| {
+        let before = before.map(|id| id.to_string()).unwrap_or_default();
+        base.link(
+            "/record",
+            &[
+                ("table", &table_param),
+                ("key", &loaded.key),
+                ("before", &before),
+            ],
+        )
+    };
+    // An event of another history page is linked on the page that ends with it.
+    let event_link = |index: usize, id: i64| match window.contains(&index) {
+        true => format!("#event-{id}"),
+        false => format!("{}#event-{id}", page_link(Some(id + 1))),
+    };
     let content = html! {
         h1 { "Record " code { (title) } }
         p.muted {
@@ -172,7 +211,7 @@ pub(crate) async fn page(
                         tr data-field=(column) {
                             td.mono { (column) }
                             td.value { (render::value(&blame.value)) }
-                            td.mono { a href={ "#event-" (event.id) } { "#" (event.id) " " (event.operation.as_str()) } }
+                            td.mono { a href=(event_link(blame.event, event.id)) { "#" (event.id) " " (event.operation.as_str()) } }
                             td.mono { (render::time(&event.changed_at)) }
                             td { (render::who(ctx_of(event))) }
                         }
@@ -192,7 +231,18 @@ pub(crate) async fn page(
         }
         @if let Some((at, row)) = &loaded.as_of { (as_of(at, row.as_ref())) }
         h2 { "History" }
-        @for event in &loaded.events {
+        @if window.len() < loaded.events.len() {
+            p #history-pages.muted {
+                "Events " (window.start + 1) "–" (window.end) " of " (loaded.events.len()) ". "
+                @if window.start > 0 {
+                    a #older href=(page_link(shown.first().map(|e| e.id))) { "Older events" } " "
+                }
+                @if window.end < loaded.events.len() {
+                    a #newest href=(page_link(None)) { "Newest events" }
+                }
+            }
+        }
+        @for event in shown {
             @let ctx = ctx_of(event);
             div.card.event id={ "event-" (event.id) } {
                 div.head {
