@@ -1,7 +1,7 @@
 //! The only ways a name or a value enters generated SQL.
 //!
 //! Generated SQL is migration text (no bind parameters), so every identifier goes through
-//! [`ident`] and every value through [`literal`] ([`escaped_literal`] for the one statement
+//! [`ident`] and every value through [`literal`] (`escaped_literal`, crate-private, for the one statement
 //! sent on a live session, `SET LOCAL`). Nothing else may splice text into SQL.
 
 /// Quotes an identifier for PostgreSQL: `users` → `"users"`, `we"ird` → `"we""ird"`.

@@ -7,7 +7,7 @@
 //! Rust (`sha2`). A deleted tail is found by comparing with a tip saved earlier
 //! ([`tip`], `--expected-tip`).
 //!
-//! Cost: writers do no chain work at all. [`seal`] (run from cron, by [`watch`] within a
+//! Cost: writers do no chain work at all. [`seal`] (run from cron, by [`watch()`] within a
 //! second of each commit, and by [`verify`] and [`tip`]) links every transaction committed
 //! since its last run, reading their events through the `txid` index: its work per
 //! transaction does not grow with the table. Events are tamper-evident from their sealing
