@@ -42,8 +42,13 @@ diesel::table! {
         meta -> Nullable<Jsonb>,
         /// The writing transaction's id.
         txid -> Int8,
-        /// The transaction's context row in `auditlog_context`, NULL without context.
+        /// The transaction's context row in `auditlog_context`; NULL without context, and
+        /// when the context is stored on the event (`context`).
         context_id -> Nullable<Int8>,
+        /// The context, on the event of a statement that wrote one row; NULL otherwise (then
+        /// see `context_id`). Read `COALESCE(context, auditlog_context.context)`, as
+        /// [`EventWithContext`](crate::read::EventWithContext) does.
+        context -> Nullable<Jsonb>,
     }
 }
 

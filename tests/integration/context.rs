@@ -56,12 +56,20 @@ fn the_context_does_not_leak_into_the_next_transaction() {
            INSERT INTO notes VALUES (3, 'c');"#,
     );
     let events = events(&mut conn);
-    assert!(events[0].context_id.is_some());
     assert_eq!(
-        events[1].context_id, None,
+        context_of(&mut conn, &events[0]),
+        Some(json!({"user_id": "42"}))
+    );
+    assert_eq!(
+        context_of(&mut conn, &events[1]),
+        None,
         "no context in the next transaction"
     );
-    assert_eq!(events[2].context_id, None, "nor outside any transaction");
+    assert_eq!(
+        context_of(&mut conn, &events[2]),
+        None,
+        "nor outside any transaction"
+    );
 }
 
 #[test]
@@ -71,7 +79,8 @@ fn each_transaction_gets_its_own_context_row() {
         exec(
             &mut conn,
             &format!(
-                r#"BEGIN; SET LOCAL auditrum.context = '{{"user_id": "u"}}'; INSERT INTO notes VALUES ({i}, 'a'); COMMIT;"#
+                r#"BEGIN; SET LOCAL auditrum.context = '{{"user_id": "u"}}';
+                   INSERT INTO notes VALUES ({i}, 'a'), ({i} + 100, 'b'); COMMIT;"#
             ),
         );
     }
@@ -81,12 +90,64 @@ fn each_transaction_gets_its_own_context_row() {
         3,
         "the same context in three transactions is three rows"
     );
-    assert_ne!(events[0].context_id, events[1].context_id);
+    assert_eq!(events[0].context_id, events[1].context_id);
+    assert_ne!(events[0].context_id, events[2].context_id);
     let txids = count(
         &mut conn,
         "SELECT count(DISTINCT txid) FROM auditlog_context",
     );
     assert_eq!(txids, 3);
+}
+
+#[test]
+fn a_one_row_statement_keeps_the_context_on_its_event_and_a_bulk_one_stores_it_once() {
+    let (_db, mut conn) = setup();
+    exec(
+        &mut conn,
+        r#"BEGIN; SET LOCAL auditrum.context = '{"user_id": "u1"}'; INSERT INTO notes VALUES (1, 'a'); COMMIT;
+           BEGIN; SET LOCAL auditrum.context = '{"user_id": "u2"}';
+           INSERT INTO notes VALUES (2, 'a');
+           INSERT INTO notes SELECT g, 'b' FROM generate_series(10, 19) g;
+           UPDATE notes SET body = 'c' WHERE id >= 10;
+           DELETE FROM notes WHERE id = 2;
+           COMMIT;"#,
+    );
+    let events = events(&mut conn);
+    assert_eq!(events.len(), 1 + 1 + 10 + 10 + 1);
+    // The one-row statements: the context on the event, no context row.
+    for event in [&events[0], &events[1], &events[22]] {
+        assert_eq!(event.context_id, None, "event {}", event.id);
+    }
+    assert_eq!(
+        context_of(&mut conn, &events[0]),
+        Some(json!({"user_id": "u1"}))
+    );
+    // The bulk statements of the second transaction share one context row.
+    let row = events[2]
+        .context_id
+        .expect("a bulk statement points at the context row");
+    assert!(events[2..22].iter().all(|e| e.context_id == Some(row)));
+    assert_eq!(
+        context_rows(&mut conn),
+        1,
+        "stored once for both bulk statements"
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM auditlog WHERE context IS NOT NULL"
+        ),
+        3
+    );
+    // Every event of the second transaction reads the same context.
+    for event in &events[1..] {
+        assert_eq!(
+            context_of(&mut conn, event),
+            Some(json!({"user_id": "u2"})),
+            "event {}",
+            event.id
+        );
+    }
 }
 
 #[test]
@@ -96,14 +157,14 @@ fn a_changed_context_within_a_transaction_is_stored_again() {
         &mut conn,
         r#"BEGIN;
            SET LOCAL auditrum.context = '{"change_reason": "first"}';
-           INSERT INTO notes VALUES (1, 'a');
+           INSERT INTO notes VALUES (1, 'a'), (11, 'a');
            SAVEPOINT s;
            SET LOCAL auditrum.context = '{"change_reason": "second"}';
-           INSERT INTO notes VALUES (2, 'b');
+           INSERT INTO notes VALUES (2, 'b'), (12, 'b');
            ROLLBACK TO SAVEPOINT s;
-           INSERT INTO notes VALUES (3, 'c');
+           INSERT INTO notes VALUES (3, 'c'), (13, 'c');
            SET LOCAL auditrum.context = '{"change_reason": "third"}';
-           INSERT INTO notes VALUES (4, 'd');
+           INSERT INTO notes VALUES (4, 'd'), (14, 'd');
            COMMIT;"#,
     );
     let events = events(&mut conn);
@@ -111,7 +172,18 @@ fn a_changed_context_within_a_transaction_is_stored_again() {
         .iter()
         .map(|e| context_of(&mut conn, e).unwrap()["change_reason"].clone())
         .collect();
-    assert_eq!(reasons, [json!("first"), json!("first"), json!("third")]);
+    let [first, third] = [json!("first"), json!("third")];
+    assert_eq!(
+        reasons,
+        [
+            first.clone(),
+            first.clone(),
+            first.clone(),
+            first,
+            third.clone(),
+            third
+        ]
+    );
     assert_eq!(
         context_rows(&mut conn),
         2,

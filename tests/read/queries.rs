@@ -150,7 +150,8 @@ fn pages_go_newest_first_without_gaps_or_overlaps() {
     assert_eq!(pages, 7, "6 full pages, then an empty last one");
 }
 
-/// 100,000 events over 50 days in 20 tables, 5,000 transactions of 100 users.
+/// 100,000 events over 50 days in 20 tables, 5,000 transactions of 100 users; and 5,000
+/// one-event transactions of 100 other users, whose events carry their context.
 fn fill_log(conn: &mut PgConnection) {
     exec(
         conn,
@@ -171,9 +172,15 @@ fn fill_log(conn: &mut PgConnection) {
                 CASE WHEN g % 7 = 0 THEN '{\"email\": \"x\", \"name\": \"y\"}'::jsonb END,
                 1000000 + g / 20 + 1, g / 20 + 1
          FROM generate_series(0, 99999) g;
+         INSERT INTO auditlog (changed_at, operation, table_schema, table_name, record_id,
+                               new_data, txid, context)
+         SELECT now() - interval '50 days' + k * interval '864 seconds', 'INSERT', 'public',
+                't' || (k % 20), (3000 + k)::text, '{}'::jsonb, 2000000 + k,
+                jsonb_build_object('user_id', 'v' || (k % 100), 'request_id', 'ireq-' || k)
+         FROM generate_series(1, 5000) k;
          ANALYZE auditlog; ANALYZE auditlog_context;",
     );
-    assert_eq!(count(conn, "SELECT count(*) FROM auditlog"), 100_000);
+    assert_eq!(count(conn, "SELECT count(*) FROM auditlog"), 105_000);
 }
 
 /// Asserts the plan reads no table holding rows sequentially (the planner may scan an
@@ -234,6 +241,16 @@ fn every_helper_uses_an_index_on_100k_events() {
             "by_request (context)",
             AuditEvent::by_request("req-42"),
             "auditlog_context_request_idx",
+        ),
+        (
+            "by_user (context on the event)",
+            AuditEvent::by_user("v7"),
+            "auditlog_inline_user_idx",
+        ),
+        (
+            "by_request (context on the event)",
+            AuditEvent::by_request("ireq-42"),
+            "auditlog_inline_request_idx",
         ),
         (
             "in_transaction",

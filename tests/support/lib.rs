@@ -51,14 +51,22 @@ pub fn events_of(conn: &mut PgConnection, table: &str) -> Vec<Event> {
         .expect("events load")
 }
 
-/// The stored context of an event, if any.
+/// The stored context of an event, if any: its own (a statement of one row), else its
+/// context row's, as every reader takes it.
 pub fn context_of(conn: &mut PgConnection, event: &Event) -> Option<Value> {
-    let id = event.context_id?;
-    auditlog_context::table
-        .find(id)
-        .select(auditlog_context::context)
-        .first(conn)
-        .ok()
+    #[derive(QueryableByName)]
+    struct Context {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Jsonb>)]
+        context: Option<Value>,
+    }
+    diesel::sql_query(
+        "SELECT COALESCE(e.context, c.context) AS context
+         FROM auditlog e LEFT JOIN auditlog_context c ON c.id = e.context_id WHERE e.id = $1",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(event.id)
+    .get_result::<Context>(conn)
+    .expect("the event's context loads")
+    .context
 }
 
 /// Number of rows the context table holds.

@@ -10,6 +10,12 @@ use super::EventContext;
 use crate::schema::{auditlog, auditlog_context};
 use crate::Operation;
 
+diesel::define_sql_function! {
+    #[doc(hidden)]
+    /// `COALESCE(a, b)` of two nullable `jsonb` values: an event's context.
+    fn coalesce(a: diesel::sql_types::Nullable<diesel::sql_types::Jsonb>, b: diesel::sql_types::Nullable<diesel::sql_types::Jsonb>) -> diesel::sql_types::Nullable<diesel::sql_types::Jsonb>;
+}
+
 /// One event of the default audit log (`public.auditlog`), as Diesel loads it.
 ///
 /// `Queryable + Selectable` on [`schema::auditlog`](crate::schema::auditlog), so it fits
@@ -63,7 +69,8 @@ pub struct AuditEvent {
     pub meta: Option<Value>,
     /// Id of the writing transaction.
     pub txid: i64,
-    /// The transaction's context row, if it set one.
+    /// The transaction's context row, if it set one and the event does not carry it (see
+    /// [`EventWithContext`] for the context itself).
     pub context_id: Option<i64>,
 }
 
@@ -139,7 +146,9 @@ impl AuditEvent {
 }
 
 /// An event with its transaction's context: `Queryable + Selectable` on
-/// `auditlog LEFT JOIN auditlog_context`.
+/// `auditlog LEFT JOIN auditlog_context`. The context is the event's own (`context`, for a
+/// statement of one row) or its context row's: `COALESCE(auditlog.context,
+/// auditlog_context.context)`.
 ///
 /// ```no_run
 /// use auditrum_diesel::read::EventWithContext;
@@ -162,7 +171,8 @@ impl AuditEvent {
 /// # }
 /// ```
 ///
-/// Also `QueryableByName` (`SELECT e.*, c.context …`), for a log of another name; see
+/// Also `QueryableByName` (`SELECT e.…, COALESCE(e.context, c.context) AS context …`),
+/// for a log of another name; see
 /// [`record_history`](super::record_history).
 #[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Serialize)]
 #[diesel(check_for_backend(diesel::pg::Pg))]
@@ -172,8 +182,8 @@ pub struct EventWithContext {
     #[serde(flatten)]
     pub event: AuditEvent,
     /// Its transaction's context, if it set one.
-    #[diesel(select_expression = auditlog_context::context.nullable())]
-    #[diesel(select_expression_type = diesel::dsl::Nullable<auditlog_context::context>)]
+    #[diesel(select_expression = coalesce(auditlog::context, auditlog_context::context.nullable()))]
+    #[diesel(select_expression_type = coalesce<auditlog::context, diesel::dsl::Nullable<auditlog_context::context>>)]
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Jsonb>)]
     pub context: Option<EventContext>,
 }

@@ -49,7 +49,7 @@ use diesel::sql_types::{Bool, Nullable, Text};
 
 use super::{AuditEvent, RecordKey};
 use crate::context::keys;
-use crate::schema::{auditlog, auditlog_context};
+use crate::schema::auditlog;
 use crate::sql::quote;
 use crate::{Audited, Operation, TrackSpec};
 
@@ -108,26 +108,33 @@ pub fn table_named(table: &str) -> Result<EventFilter<'static>, crate::SpecError
     Ok(table_of(spec.table_schema(), spec.table_name()))
 }
 
-/// The context's `key` as text, as the context table's expression indexes have it. Only
-/// for the fixed well-known keys (never a caller's value).
-fn context_text(key: &'static str) -> diesel::expression::SqlLiteral<Nullable<Text>> {
-    sql(&format!(
-        "(\"auditlog_context\".\"context\" ->> {})",
-        quote::literal(key)
-    ))
-}
-
-/// Events written in a context whose `key` equals `value`: the context rows through the
-/// expression index on `context ->> key`, then their transactions through the index on
-/// `auditlog (txid)`. The context id is compared too, since one transaction can hold
-/// several contexts.
+/// Events written in a context whose `key` equals `value`. Their transactions come from
+/// the expression indexes on `context ->> key`: the context table's (contexts stored as a
+/// row) and the audit table's partial one (contexts stored on the event); then their
+/// events through the index on `auditlog (txid)` (`= ANY (ARRAY(…))`: an index probe per
+/// transaction, whatever the planner estimates for the union). The context is compared again per event,
+/// since one transaction can hold several contexts. `key` is one of the fixed well-known
+/// keys (never a caller's value); `value` is bound.
 fn context_is(key: &'static str, value: String) -> EventFilter<'static> {
-    let contexts = || auditlog_context::table.filter(context_text(key).eq(value.clone()));
+    let key = quote::literal(key);
     Box::new(
-        auditlog::txid
-            .eq_any(contexts().select(auditlog_context::txid))
-            .nullable()
-            .and(auditlog::context_id.eq_any(contexts().select(auditlog_context::id.nullable()))),
+        sql::<Nullable<Bool>>(&format!(
+            "(\"auditlog\".\"txid\" = ANY (ARRAY(SELECT c.txid FROM \"auditlog_context\" c WHERE (c.context ->> {key}) = "
+        ))
+        .bind::<Text, _>(value.clone())
+        .sql(&format!(
+            " UNION ALL SELECT i.txid FROM \"auditlog\" i WHERE i.context IS NOT NULL AND (i.context ->> {key}) = "
+        ))
+        .bind::<Text, _>(value.clone())
+        .sql(&format!(
+            ")) AND (\"auditlog\".\"context_id\" = ANY (ARRAY(SELECT c.id FROM \"auditlog_context\" c WHERE (c.context ->> {key}) = "
+        ))
+        .bind::<Text, _>(value.clone())
+        .sql(&format!(
+            ")) OR (\"auditlog\".\"context\" ->> {key}) = "
+        ))
+        .bind::<Text, _>(value)
+        .sql("))"),
     )
 }
 

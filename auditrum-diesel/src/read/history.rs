@@ -23,11 +23,12 @@ pub fn record_history(
 ) -> Result<Vec<EventWithContext>, Error> {
     let key = normalize_key(conn, key)?;
     let query = format!(
-        "SELECT e.*, c.context \
+        "SELECT {EVENT}, COALESCE(e.context, c.context) AS context \
          FROM {events} e LEFT JOIN {contexts} c ON c.id = e.context_id \
          WHERE e.table_name = $1 AND e.table_schema = $2 \
            AND (e.record_id = $3 OR e.old_record_id = $3 OR e.operation::text = 'DDL') \
          ORDER BY e.id",
+        EVENT = super::load::EVENT,
         events = config.qualified_table(),
         contexts = config.qualified_context_table(),
     );

@@ -288,11 +288,15 @@ fn target_events(
         RevertTarget::Transaction(txid) => diesel::sql_query(select("e.txid = $1"))
             .bind::<BigInt, _>(txid)
             .load(conn)?,
-        // Through the context table's request index, then its transactions' events.
+        // Through the request indexes (of the context table, and of the events that carry
+        // their context), then their transactions' events.
         RevertTarget::Request(request) => diesel::sql_query(select(&format!(
-            "e.txid IN (SELECT c.txid FROM {contexts} c WHERE c.context ->> 'request_id' = $1) \
-             AND e.context_id IN (SELECT c.id FROM {contexts} c WHERE c.context ->> 'request_id' = $1)",
-            contexts = config.qualified_context_table()
+            "e.txid = ANY (ARRAY(SELECT c.txid FROM {contexts} c WHERE c.context ->> 'request_id' = $1 \
+                        UNION ALL SELECT i.txid FROM {log} i WHERE i.context IS NOT NULL AND i.context ->> 'request_id' = $1)) \
+             AND (e.context_id = ANY (ARRAY(SELECT c.id FROM {contexts} c WHERE c.context ->> 'request_id' = $1)) \
+                  OR e.context ->> 'request_id' = $1)",
+            contexts = config.qualified_context_table(),
+            log = config.qualified_table(),
         )))
         .bind::<Text, _>(request)
         .load(conn)?,

@@ -74,5 +74,7 @@ pub(super) fn vars(config: &AuditConfig) -> Vec<(&'static str, String)> {
         ("old_record_index", index("old_record_idx")),
         ("txid_index", index("txid_idx")),
         ("time_index", index("time_idx")),
+        ("inline_request_index", index("inline_request_idx")),
+        ("inline_user_index", index("inline_user_idx")),
     ]
 }

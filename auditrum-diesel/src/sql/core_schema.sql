@@ -56,6 +56,10 @@ CREATE TABLE IF NOT EXISTS {{audit_table}} (
     meta jsonb,
     txid bigint NOT NULL,
     context_id bigint,
+    -- The context itself, on the event of a statement that wrote one row (context_id is then
+    -- NULL): a one-row transaction writes one row. A reader takes `COALESCE(e.context,
+    -- c.context)` with the context row joined on context_id.
+    context jsonb,
     PRIMARY KEY (id, changed_at)
 ) PARTITION BY RANGE (changed_at);
 
@@ -72,6 +76,12 @@ CREATE INDEX IF NOT EXISTS {{old_record_index}} ON {{audit_table}} (table_name, 
 CREATE INDEX IF NOT EXISTS {{txid_index}} ON {{audit_table}} (txid);
 -- Time ranges: rows arrive in time order, so a BRIN index is nearly free to maintain.
 CREATE INDEX IF NOT EXISTS {{time_index}} ON {{audit_table}} USING brin (changed_at);
+-- Requests and users of the events that carry their context (partial: the other events
+-- have none, and are found through the context table's indexes and their txid).
+CREATE INDEX IF NOT EXISTS {{inline_request_index}} ON {{audit_table}} ((context ->> 'request_id'))
+    WHERE context IS NOT NULL;
+CREATE INDEX IF NOT EXISTS {{inline_user_index}} ON {{audit_table}} ((context ->> 'user_id'))
+    WHERE context IS NOT NULL;
 
 -- Installed specs: which version of each table's triggers is in place.
 CREATE TABLE IF NOT EXISTS {{registry_table}} (
@@ -85,7 +95,8 @@ CREATE TABLE IF NOT EXISTS {{registry_table}} (
 );
 
 -- The context row of the current transaction, stored on first use and cached in a
--- transaction-local setting, so a transaction stores its context once whatever it writes.
+-- transaction-local setting, so a transaction stores its context once whatever its
+-- statements of several rows write (a statement of one row stores it on its event).
 -- NULL when no context is set. The cache is rolled back with a savepoint, like the row.
 -- After `harden` it runs as the capture role, which may only add rows.
 CREATE OR REPLACE FUNCTION {{context_function}}() RETURNS bigint

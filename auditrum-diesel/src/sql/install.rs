@@ -137,8 +137,8 @@ fn function(capture: &Capture, operation: Operation) -> String {
 /// win over PL/pgSQL's `NEW`.
 fn function_body(capture: &Capture, operation: Operation) -> String {
     format!(
-        "\n#variable_conflict use_column\nBEGIN\n    {};\n    RETURN NULL;\nEND\n",
-        capture.statement(operation)
+        "\n#variable_conflict use_column\nBEGIN\n    {}\n    RETURN NULL;\nEND\n",
+        capture.body(operation)
     )
 }
 

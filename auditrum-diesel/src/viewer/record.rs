@@ -174,7 +174,7 @@ pub(crate) async fn page(
     }
     let title = format!("{} {}", table_name(&schema, &table), loaded.key);
     let fields = blame(&loaded.events);
-    let ctx_of = |event: &AuditEvent| event.context_id.and_then(|id| loaded.contexts.get(&id));
+    let ctx_of = |event: &AuditEvent| loaded.contexts.get(&event.id);
     let window = history_window(&loaded.events, before);
     let shown = &loaded.events[window.clone()];
     let table_param = table_name(&schema, &table);

@@ -9,8 +9,9 @@ use serde_json::Value;
 
 use super::base::{table_name, Base};
 use super::error::ViewError;
+use crate::read::coalesce;
 use crate::read::{AuditEvent, EventContext};
-use crate::schema::auditlog_context;
+use crate::schema::{auditlog, auditlog_context};
 use crate::Operation;
 
 /// A JSON value as text: JSON, so that `"null"` and `null` differ.
@@ -28,22 +29,27 @@ pub(crate) fn op_badge(op: Operation) -> Markup {
     html! { span class={ "op op-" (name) } { (name) } }
 }
 
-/// The contexts of `events`, by id, in one query.
+/// The contexts of `events` (their own, or their context row's), by event id, in one query.
 pub(crate) fn load_contexts(
     conn: &mut PgConnection,
     events: &[AuditEvent],
 ) -> Result<HashMap<i64, EventContext>, ViewError> {
-    let mut ids: Vec<i64> = events.iter().filter_map(|e| e.context_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
+    let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, EventContext)> = auditlog_context::table
-        .filter(auditlog_context::id.eq_any(ids))
-        .select((auditlog_context::id, auditlog_context::context))
+    let rows: Vec<(i64, Option<EventContext>)> = auditlog::table
+        .left_join(auditlog_context::table)
+        .filter(auditlog::id.eq_any(ids))
+        .select((
+            auditlog::id,
+            coalesce(auditlog::context, auditlog_context::context.nullable()),
+        ))
         .load(conn)?;
-    Ok(rows.into_iter().collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, ctx)| Some((id, ctx?)))
+        .collect())
 }
 
 /// Every key of a context, the request id linked to its page.
@@ -177,7 +183,7 @@ pub(crate) fn events_table(
                 th { "changed" } th { "by" } th { "request" } th.num { "transaction" }
             }
             @for event in events {
-                @let ctx = event.context_id.and_then(|id| contexts.get(&id));
+                @let ctx = contexts.get(&event.id);
                 tr.event data-id=(event.id) {
                     td.num.mono { (event.id) }
                     td.mono { (time(&event.changed_at)) }

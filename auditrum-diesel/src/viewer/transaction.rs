@@ -102,13 +102,17 @@ fn transaction_block(
     events: &[AuditEvent],
     contexts: &HashMap<i64, EventContext>,
 ) -> Markup {
-    let mut context_ids: Vec<Option<i64>> = events.iter().map(|e| e.context_id).collect();
-    context_ids.dedup();
+    // Each context once (a context row, or the context an event carries itself).
+    let mut seen: Vec<(Option<i64>, Option<&EventContext>)> = events
+        .iter()
+        .map(|e| (e.context_id, contexts.get(&e.id)))
+        .collect();
+    seen.dedup();
     html! {
-        @for context_id in &context_ids {
+        @for (context_id, context) in &seen {
             div.card.context {
                 div.head { strong { "Context" } @if let Some(id) = context_id { span.muted { "#" (id) } } }
-                @match context_id.and_then(|id| contexts.get(&id)) {
+                @match context {
                     Some(ctx) => (render::context_list(base, ctx)),
                     None => p.muted { "no context was set" },
                 }

@@ -71,6 +71,9 @@ pub struct EventRow {
     pub txid: i64,
     #[diesel(sql_type = Nullable<BigInt>)]
     pub context_id: Option<i64>,
+    /// The context the event carries itself (core schema 3; `None` in older archives).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub context: Option<String>,
 }
 
 /// SQL selecting [`EventRow`]s from the events aliased `e`.
@@ -78,7 +81,7 @@ pub const EVENT_COLUMNS_SQL: &str =
     "e.id, (extract(epoch FROM e.changed_at) * 1000000)::bigint AS changed_at_us, \
      e.operation::text AS operation, e.table_schema, e.table_name, e.record_id, e.old_record_id, \
      e.diff::text AS diff, e.old_data::text AS old_data, e.new_data::text AS new_data, \
-     e.meta::text AS meta, e.txid, e.context_id";
+     e.meta::text AS meta, e.txid, e.context_id, e.context::text AS context";
 
 /// An archived context row.
 #[derive(Debug, Clone, PartialEq, QueryableByName)]
@@ -216,6 +219,7 @@ impl ArchivedRow for EventRow {
             opt_text("meta"),
             int("txid"),
             opt_int("context_id"),
+            opt_text("context"),
         ]))
     }
 
@@ -234,6 +238,7 @@ impl ArchivedRow for EventRow {
             strings(rows.iter().map(|r| r.meta.as_deref())),
             ints(rows.iter().map(|r| Some(r.txid))),
             ints(rows.iter().map(|r| r.context_id)),
+            strings(rows.iter().map(|r| r.context.as_deref())),
         ];
         RecordBatch::try_new(Self::schema(), columns).expect("columns match the schema")
     }
@@ -250,6 +255,8 @@ impl ArchivedRow for EventRow {
             c.text("meta")?,
         );
         let (txid, context) = (c.int("txid")?, c.int("context_id")?);
+        // Archives written before core schema 3 have no `context` column.
+        let inline = c.text("context");
         Some(
             (0..batch.num_rows())
                 .map(|i| EventRow {
@@ -266,6 +273,7 @@ impl ArchivedRow for EventRow {
                     meta: opt_str(meta, i),
                     txid: txid.value(i),
                     context_id: opt_i64(context, i),
+                    context: inline.and_then(|a| opt_str(a, i)),
                 })
                 .collect(),
         )

@@ -138,9 +138,13 @@ pub fn verify_archive(
     let mut missing_contexts = Vec::new();
     for (kind, rel) in good.iter().filter(|(k, _)| *k == Kind::Events) {
         read_file::<EventRow>(store, *kind, rel, &mut check, |row| {
-            let context = row
-                .context_id
-                .map(|id| contexts.get(&id).map(String::as_str).ok_or(id));
+            // The event's own context, else its context row's.
+            let context = match &row.context {
+                Some(own) => Some(Ok(own.as_str())),
+                None => row
+                    .context_id
+                    .map(|id| contexts.get(&id).map(String::as_str).ok_or(id)),
+            };
             let context = match context {
                 Some(Err(id)) => {
                     missing_contexts.push((row.id, id));

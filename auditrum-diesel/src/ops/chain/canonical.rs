@@ -5,8 +5,8 @@
 //! - **event payload**: the text PostgreSQL prints for
 //!   `jsonb_build_array(id, changed_at in microseconds since the Unix epoch, operation,
 //!   table_schema, table_name, record_id, old_record_id, diff, old_data, new_data, meta, txid,
-//!   context)`, encoded as UTF-8; `context` is the JSON object of the event's context row, or
-//!   `null`.
+//!   context)`, encoded as UTF-8; `context` is the JSON object of the event's context (its own
+//!   `context` column, else its context row's), or `null`.
 //! - **events hash** of a transaction: lowercase hex SHA-256 of the concatenation, in event
 //!   id order, of each event's lowercase hex SHA-256 followed by `\n`.
 //! - **link hash**: lowercase hex SHA-256 of
@@ -15,11 +15,12 @@
 
 use sha2::{Digest, Sha256};
 
-/// SQL: the payload of the event aliased `e` joined to its context row `c`.
+/// SQL: the payload of the event aliased `e` joined to its context row `c` (the context is
+/// the event's own when it carries one, as for a statement of one row).
 pub(crate) const EVENT_PAYLOAD_SQL: &str = "jsonb_build_array(e.id, \
      (extract(epoch FROM e.changed_at) * 1000000)::bigint, e.operation::text, e.table_schema, \
      e.table_name, e.record_id, e.old_record_id, e.diff, e.old_data, e.new_data, e.meta, \
-     e.txid, c.context)::text";
+     e.txid, COALESCE(e.context, c.context))::text";
 
 /// SQL: the events hash of the rows of a query over `e` and `c`, as an aggregate.
 pub(crate) fn events_hash_sql() -> String {

@@ -9,34 +9,51 @@ use crate::sql::{quote, template};
 use crate::{AuditConfig, Error};
 
 const ENABLE: &str = include_str!("enable.sql");
+const SEAL: &str = include_str!("seal.sql");
 
 /// The SQL that enables the hash chain on the audit log (safe to run twice).
 pub fn enable_sql(config: &AuditConfig) -> String {
+    let vars = vars(config);
+    template::render(ENABLE, &vars) + &template::render(SEAL, &vars)
+}
+
+/// SQL that re-creates the seal function when the chain is enabled (and does nothing
+/// otherwise): an upgrade of the core schema runs it, since the seal function hashes the
+/// events with the canonical payload's SQL, which follows the core schema (version 3
+/// added the context an event carries itself).
+pub(crate) fn refresh_seal_sql(config: &AuditConfig) -> String {
     let names = ChainNames::new(config);
-    template::render(
-        ENABLE,
-        &[
-            ("chain_table", names.chain_table()),
-            ("state_table", names.state_table()),
-            ("state_table_literal", quote::literal(&names.state_table())),
-            (
-                "operation_type",
-                format!("{}.auditrum_operation", quote::ident(config.schema())),
-            ),
-            (
-                "operation_type_literal",
-                quote::literal(&format!(
-                    "{}.auditrum_operation",
-                    quote::ident(config.schema())
-                )),
-            ),
-            ("audit_table", config.qualified_table()),
-            ("context_table", config.qualified_context_table()),
-            ("seal_function", names.seal_function()),
-            ("events_hash", canonical::events_hash_sql()),
-            ("link_hash", canonical::seal_link_hash_sql()),
-        ],
+    format!(
+        "-- The hash chain's seal function, when the chain is enabled.\n\
+         DO $auditrum_upgrade$\nBEGIN\n    IF to_regclass({state}) IS NOT NULL THEN\n        EXECUTE {seal};\n    END IF;\nEND\n$auditrum_upgrade$;\n",
+        state = quote::literal(&names.state_table()),
+        seal = quote::literal(&template::render(SEAL, &vars(config))),
     )
+}
+
+fn vars(config: &AuditConfig) -> Vec<(&'static str, String)> {
+    let names = ChainNames::new(config);
+    vec![
+        ("chain_table", names.chain_table()),
+        ("state_table", names.state_table()),
+        ("state_table_literal", quote::literal(&names.state_table())),
+        (
+            "operation_type",
+            format!("{}.auditrum_operation", quote::ident(config.schema())),
+        ),
+        (
+            "operation_type_literal",
+            quote::literal(&format!(
+                "{}.auditrum_operation",
+                quote::ident(config.schema())
+            )),
+        ),
+        ("audit_table", config.qualified_table()),
+        ("context_table", config.qualified_context_table()),
+        ("seal_function", names.seal_function()),
+        ("events_hash", canonical::events_hash_sql()),
+        ("link_hash", canonical::seal_link_hash_sql()),
+    ]
 }
 
 /// Enables the hash chain in one transaction. Waits for in-flight writers of the audit

@@ -29,6 +29,7 @@ pub mod witness;
 
 pub use anchor::PurgeEntry;
 pub(crate) use anchor::{purge_history, record_purge};
+pub(crate) use enable::refresh_seal_sql;
 pub use enable::{enable, enable_sql, seal};
 pub use lag::seal_lag;
 pub(crate) use tip::state_problem;

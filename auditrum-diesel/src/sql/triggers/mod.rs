@@ -20,14 +20,38 @@ pub(crate) struct Capture<'a> {
     pub config: &'a AuditConfig,
 }
 
+/// Where the events of a statement keep the transaction's context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ContextStorage {
+    /// On the event itself (`context`): the statement wrote one row, so at most one event,
+    /// and a one-row transaction writes one row of log rather than two.
+    Inline,
+    /// In the transaction's context row (`context_id`), stored once for all its events.
+    Row,
+}
+
 impl Capture<'_> {
+    /// The PL/pgSQL statements of the capture function of `operation`: a statement of one
+    /// row keeps the context on its event, a larger one points at the context row.
+    pub fn body(&self, operation: Operation) -> String {
+        let Some(transition_table) = transition_table(operation) else {
+            return format!("{};", self.statement(operation, ContextStorage::Inline));
+        };
+        format!(
+            "IF (SELECT count(*) FROM (SELECT FROM {transition_table} LIMIT 2) AS auditrum_rows) = 1 THEN\n    \
+             {};\n    ELSE\n    {};\n    END IF;",
+            self.statement(operation, ContextStorage::Inline),
+            self.statement(operation, ContextStorage::Row),
+        )
+    }
+
     /// The `INSERT INTO <audit table> …` statement run by the trigger of `operation`.
-    pub fn statement(&self, operation: Operation) -> String {
+    pub fn statement(&self, operation: Operation, context: ContextStorage) -> String {
         match operation {
-            Operation::Insert => insert::statement(self),
-            Operation::Update => update::statement(self),
-            Operation::Delete => delete::statement(self),
-            Operation::Truncate => truncate::statement(self),
+            Operation::Insert => insert::statement(self, context),
+            Operation::Update => update::statement(self, context),
+            Operation::Delete => delete::statement(self, context),
+            Operation::Truncate => truncate::statement(self, context),
             Operation::Ddl | Operation::Purge => unreachable!(
                 "{operation}: not a captured operation (only Operation::ALL has triggers)"
             ),
@@ -83,22 +107,45 @@ impl Capture<'_> {
     /// The columns every event names: operation, table, and the transaction's context.
     pub fn insert_into(&self, columns: &[&str]) -> String {
         format!(
-            "INSERT INTO {} (operation, table_schema, table_name, txid, context_id, {})",
+            "INSERT INTO {} (operation, table_schema, table_name, txid, context_id, context, {})",
             self.config.qualified_table(),
             columns.join(", ")
         )
     }
 
     /// The values matching [`insert_into`](Self::insert_into)'s fixed columns. The txid
-    /// and the context id are uncorrelated subqueries: evaluated once per statement (not
+    /// and the context are uncorrelated subqueries: evaluated once per statement (not
     /// once per row), and only when at least one event is written.
-    pub fn fixed_values(&self, operation: Operation) -> String {
+    pub fn fixed_values(&self, operation: Operation, context: ContextStorage) -> String {
+        let context = match context {
+            ContextStorage::Inline => format!("NULL, {}", self.inline_context()),
+            ContextStorage::Row => {
+                format!("(SELECT {}()), NULL", self.config.object("_context_id"))
+            }
+        };
         format!(
-            "'{}', {}, {}, (SELECT txid_current()), (SELECT {}())",
+            "'{}', {}, {}, (SELECT txid_current()), {context}",
             operation.as_str(),
             quote::literal(self.spec.table_schema()),
             quote::literal(self.spec.table_name()),
-            self.config.object("_context_id"),
+        )
+    }
+
+    /// The context setting as the JSON object an event stores, or NULL when none is set;
+    /// the same checks as the context function, without calling a function: a value that
+    /// does not start like an object goes to the context function, which refuses it with
+    /// its message (it never returns for such a value); over-long `user_id` / `request_id`
+    /// are cut by the same function as there.
+    fn inline_context(&self) -> String {
+        format!(
+            "(SELECT CASE WHEN octet_length(c.ctx ->> 'user_id') > 1024 OR octet_length(c.ctx ->> 'request_id') > 1024 \
+             THEN {overlong}(c.ctx) ELSE c.ctx END \
+             FROM (SELECT CASE WHEN r.raw IS NULL THEN NULL WHEN left(ltrim(r.raw), 1) = '{{' THEN r.raw::jsonb \
+             ELSE {refuse}()::text::jsonb END AS ctx \
+             FROM (SELECT NULLIF(current_setting({setting}, true), '') AS raw) AS r OFFSET 0) AS c)",
+            overlong = self.config.object("_context_overlong"),
+            refuse = self.config.object("_context_id"),
+            setting = quote::literal(self.config.context_setting()),
         )
     }
 
@@ -144,6 +191,15 @@ impl Capture<'_> {
             }
         }
         names
+    }
+}
+
+/// The transition table whose rows the capture of `operation` reads (TRUNCATE has none).
+fn transition_table(operation: Operation) -> Option<&'static str> {
+    match operation {
+        Operation::Insert | Operation::Update => Some("new_rows"),
+        Operation::Delete => Some("old_rows"),
+        _ => None,
     }
 }
 

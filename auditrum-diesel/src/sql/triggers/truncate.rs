@@ -1,12 +1,12 @@
 //! TRUNCATE: one event for the statement; the rows it removed are not listed.
 
-use super::Capture;
+use super::{Capture, ContextStorage};
 use crate::Operation;
 
-pub(super) fn statement(capture: &Capture) -> String {
+pub(super) fn statement(capture: &Capture, context: ContextStorage) -> String {
     format!(
         "{insert}\n    VALUES ({fixed}, NULL)",
         insert = capture.insert_into(&["record_id"]),
-        fixed = capture.fixed_values(Operation::Truncate),
+        fixed = capture.fixed_values(Operation::Truncate, context),
     )
 }

@@ -5,13 +5,14 @@
 //! `old_rows` and `new_rows` together, so the n-th old row and the n-th new row are the same
 //! row even when the statement changed its key (pairing by key would match a swapped key
 //! with the wrong partner). This is an implementation property of PostgreSQL, pinned by the
-//! test `update_pairs_rows_by_position_when_every_key_is_swapped`.
+//! test `update_pairs_rows_by_position_when_every_key_is_swapped`. A statement of one row
+//! needs no pairing: its one old row and its one new row are the same row.
 
-use super::Capture;
+use super::{Capture, ContextStorage};
 use crate::sql::quote;
 use crate::{spec::Column, Operation, StorageMode};
 
-pub(super) fn statement(capture: &Capture) -> String {
+pub(super) fn statement(capture: &Capture, context: ContextStorage) -> String {
     let spec = capture.spec;
     let tracked = spec.tracked_columns();
     let mut columns = vec!["record_id", "old_record_id", "diff"];
@@ -39,19 +40,35 @@ pub(super) fn statement(capture: &Capture) -> String {
     if spec.condition_sql().is_some() {
         filter.push_str("\n      AND (n.auditrum_in_scope OR o.auditrum_in_scope)");
     }
+    let (new, old) = match context {
+        // One row each: the same row, whatever its key did.
+        ContextStorage::Inline => (
+            rows(capture, "new_rows", false),
+            format!("CROSS JOIN {} AS o", rows(capture, "old_rows", false)),
+        ),
+        ContextStorage::Row => (
+            rows(capture, "new_rows", true),
+            format!(
+                "JOIN {} AS o ON o.auditrum_position = n.auditrum_position",
+                rows(capture, "old_rows", true)
+            ),
+        ),
+    };
     format!(
-        "{insert}\n    SELECT {fixed}, {values}\n    FROM {new} AS n\n    JOIN {old} AS o ON o.auditrum_position = n.auditrum_position\n    WHERE {filter}",
+        "{insert}\n    SELECT {fixed}, {values}\n    FROM {new} AS n\n    {old}\n    WHERE {filter}",
         insert = capture.insert_into(&columns),
-        fixed = capture.fixed_values(Operation::Update),
+        fixed = capture.fixed_values(Operation::Update, context),
         values = values.join(", "),
-        new = numbered(capture, "new_rows"),
-        old = numbered(capture, "old_rows"),
     )
 }
 
-/// The rows of a transition table with their position (and whether the condition holds).
-fn numbered(capture: &Capture, transition_table: &str) -> String {
-    let mut items = vec!["row_number() OVER () AS auditrum_position".to_owned()];
+/// The rows of a transition table, with their position when `numbered` (and whether the
+/// condition holds).
+fn rows(capture: &Capture, transition_table: &str, numbered: bool) -> String {
+    let mut items = Vec::new();
+    if numbered {
+        items.push("row_number() OVER () AS auditrum_position".to_owned());
+    }
     if capture.spec.condition_sql().is_some() {
         items.push(format!("{} AS auditrum_in_scope", capture.condition()));
     }
