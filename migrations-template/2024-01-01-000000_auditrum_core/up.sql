@@ -1,4 +1,4 @@
--- auditrum: core public.auditlog v2 fdc50bd93f6c9d5659f1ba9d4aa1466fa42e557b883773551ca1d4a207997d14
+-- auditrum: core public.auditlog v3 4423c32a73f21331c35d0f9b08b63e33afd0518dbcc67b3fb318f75bff171777
 -- Written by auditrum-diesel `makemigrations`. The `-- auditrum:` lines above tell
 -- it what this migration installs: keep them as they are.
 
@@ -60,6 +60,10 @@ CREATE TABLE IF NOT EXISTS "public"."auditlog" (
     meta jsonb,
     txid bigint NOT NULL,
     context_id bigint,
+    -- The context itself, on the event of a statement that wrote one row (context_id is then
+    -- NULL): a one-row transaction writes one row. A reader takes `COALESCE(e.context,
+    -- c.context)` with the context row joined on context_id.
+    context jsonb,
     PRIMARY KEY (id, changed_at)
 ) PARTITION BY RANGE (changed_at);
 
@@ -76,6 +80,12 @@ CREATE INDEX IF NOT EXISTS "auditlog_old_record_idx" ON "public"."auditlog" (tab
 CREATE INDEX IF NOT EXISTS "auditlog_txid_idx" ON "public"."auditlog" (txid);
 -- Time ranges: rows arrive in time order, so a BRIN index is nearly free to maintain.
 CREATE INDEX IF NOT EXISTS "auditlog_time_idx" ON "public"."auditlog" USING brin (changed_at);
+-- Requests and users of the events that carry their context (partial: the other events
+-- have none, and are found through the context table's indexes and their txid).
+CREATE INDEX IF NOT EXISTS "auditlog_inline_request_idx" ON "public"."auditlog" ((context ->> 'request_id'))
+    WHERE context IS NOT NULL;
+CREATE INDEX IF NOT EXISTS "auditlog_inline_user_idx" ON "public"."auditlog" ((context ->> 'user_id'))
+    WHERE context IS NOT NULL;
 
 -- Installed specs: which version of each table's triggers is in place.
 CREATE TABLE IF NOT EXISTS "public"."auditlog_tracked" (
@@ -89,7 +99,8 @@ CREATE TABLE IF NOT EXISTS "public"."auditlog_tracked" (
 );
 
 -- The context row of the current transaction, stored on first use and cached in a
--- transaction-local setting, so a transaction stores its context once whatever it writes.
+-- transaction-local setting, so a transaction stores its context once whatever its
+-- statements of several rows write (a statement of one row stores it on its event).
 -- NULL when no context is set. The cache is rolled back with a savepoint, like the row.
 -- After `harden` it runs as the capture role, which may only add rows.
 CREATE OR REPLACE FUNCTION "public"."auditlog_context_id"() RETURNS bigint
@@ -195,4 +206,4 @@ $auditrum$;
 SELECT "public"."auditlog_add_partitions"(1);
 
 -- The version of this core schema, read by `sync` to know when to upgrade it.
-COMMENT ON TABLE "public"."auditlog" IS 'auditrum core v2 fdc50bd93f6c9d5659f1ba9d4aa1466fa42e557b883773551ca1d4a207997d14';
+COMMENT ON TABLE "public"."auditlog" IS 'auditrum core v3 4423c32a73f21331c35d0f9b08b63e33afd0518dbcc67b3fb318f75bff171777';

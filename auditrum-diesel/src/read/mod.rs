@@ -35,6 +35,7 @@ mod verify;
 
 pub use blame::{blame, field_history, BlameLine, BlameText, FieldChange, FieldText};
 pub use error::ReadError;
+#[cfg(feature = "viewer")]
 pub(crate) use event::coalesce;
 pub use event::{AuditEvent, EventWithContext};
 pub use event_context::EventContext;
