@@ -16,7 +16,7 @@ months = con.execute("""
 """).fetchall()
 history = con.execute("""
     SELECT e.id, epoch_us(e.changed_at) AS changed_at_us, e.operation, e.diff, e.new_data,
-           json_extract_string(c.context, '$.user_id') AS user_id
+           json_extract_string(COALESCE(e.context, c.context), '$.user_id') AS user_id
     FROM events e LEFT JOIN contexts c ON c.id = e.context_id
     WHERE e.table_schema = 'public' AND e.table_name = 'notes' AND e.record_id = ?
     ORDER BY e.id
