@@ -442,15 +442,26 @@ impl Setup<'_> {
                 }
             }
         };
+        // As the trigger: a one-row statement keeps the context on its event, a bulk one
+        // points at the context row.
+        let context = match workload {
+            Workload::RowInsert | Workload::RowUpdate => format!(
+                "NULL, NULLIF(current_setting({}, true), '')::jsonb",
+                quote::literal(CONTEXT_SETTING)
+            ),
+            _ => format!(
+                "(SELECT {}()), NULL",
+                quote::qualified(config.schema(), &format!("{}_context_id", config.table()))
+            ),
+        };
         format!(
             "WITH n AS ({write} RETURNING *)
-             INSERT INTO {log} (operation, table_schema, table_name, txid, context_id, {columns})
-             SELECT '{operation}', {schema}, {name}, txid_current(), (SELECT {context_id}()), {values}
+             INSERT INTO {log} (operation, table_schema, table_name, txid, context_id, context, {columns})
+             SELECT '{operation}', {schema}, {name}, txid_current(), {context}, {values}
              FROM n",
             log = config.qualified_table(),
             schema = quote::literal(&self.scratch.schema),
             name = quote::literal(self.table),
-            context_id = quote::qualified(config.schema(), &format!("{}_context_id", config.table())),
         )
     }
 

@@ -154,7 +154,8 @@ fn floor_writes_what_the_trigger_writes() {
             };
             let rows: Vec<Event> = diesel::sql_query(format!(
                 "SELECT jsonb_build_array(e.operation, e.table_schema, e.record_id, e.old_record_id,
-                        e.diff, e.old_data, {new_data}, e.meta, c.context)::text AS event
+                        e.diff, e.old_data, {new_data}, e.meta, e.context_id IS NULL,
+                        COALESCE(e.context, c.context))::text AS event
                    FROM {} e LEFT JOIN {} c ON c.id = e.context_id
                   ORDER BY e.record_id::bigint",
                 scratch.qualified(&format!("log_{table}")),
