@@ -9,7 +9,7 @@
 //! needs no pairing: its one old row and its one new row are the same row.
 
 use super::{Capture, ContextStorage};
-use crate::sql::quote;
+use crate::quote;
 use crate::{spec::Column, Operation, StorageMode};
 
 pub(super) fn statement(capture: &Capture, context: ContextStorage) -> String {
