@@ -305,7 +305,7 @@ fn revert_refuses_conflicts_dry_runs_and_writes_through_the_log() {
             #[diesel(sql_type = diesel::sql_types::Jsonb)]
             context: Value,
         }
-        diesel::sql_query("SELECT c.context FROM auditlog e JOIN auditlog_context c ON c.id = e.context_id ORDER BY e.id DESC LIMIT 1")
+        diesel::sql_query("SELECT COALESCE(e.context, c.context) AS context FROM auditlog e LEFT JOIN auditlog_context c ON c.id = e.context_id ORDER BY e.id DESC LIMIT 1")
             .get_result::<Ctx>(&mut conn)
             .unwrap()
             .context

@@ -33,7 +33,10 @@ fn contexts(reader: &mut PgConnection) -> Vec<(String, Option<Value>)> {
         .order(auditlog::id)
         .select((
             auditlog::record_id.assume_not_null(),
-            auditlog_context::context.nullable(),
+            // The event's own context (a one-row statement), else its context row's.
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Jsonb>>(
+                "COALESCE(\"auditlog\".\"context\", \"auditlog_context\".\"context\")",
+            ),
         ));
     diesel::RunQueryDsl::load(query, reader).expect("events load")
 }

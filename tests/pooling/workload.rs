@@ -89,7 +89,10 @@ pub fn check(reader: &mut PgConnection, total: usize) {
         .select((
             auditlog::record_id,
             auditlog::operation,
-            auditlog_context::context.nullable(),
+            // The event's own context (a one-row statement), else its context row's.
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Jsonb>>(
+                "COALESCE(\"auditlog\".\"context\", \"auditlog_context\".\"context\")",
+            ),
         ))
         .load(reader)
         .expect("events load");

@@ -2,7 +2,7 @@
 //! span's trace and span ids, and the event's stored context holds them.
 
 use auditrum_diesel::context::{with_context, AuditContext};
-use auditrum_diesel::read::EventContext;
+use auditrum_diesel::read::{EventContext, EventWithContext};
 use auditrum_diesel::schema::{auditlog, auditlog_context};
 use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider as _};
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -11,11 +11,12 @@ use super::*;
 
 fn context_of_item(reader: &mut PgConnection, id: i32) -> EventContext {
     auditlog::table
-        .inner_join(auditlog_context::table)
+        .left_join(auditlog_context::table)
         .filter(auditlog::table_name.eq("items"))
         .filter(auditlog::record_id.eq(id.to_string()))
-        .select(auditlog_context::context)
+        .select(EventWithContext::as_select())
         .first(reader)
+        .map(|event: EventWithContext| event.context.expect("the event has a context"))
         .unwrap()
 }
 

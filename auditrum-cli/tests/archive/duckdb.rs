@@ -48,7 +48,7 @@ fn duckdb_counts_and_one_records_history_match_postgresql() {
     let ours: Vec<Event> = diesel::sql_query(
         "SELECT e.id, (extract(epoch FROM e.changed_at) * 1000000)::bigint AS changed_at_us,
                 e.operation::text AS operation, e.diff::text AS diff, e.new_data::text AS new_data,
-                c.context ->> 'user_id' AS user_id
+                COALESCE(e.context, c.context) ->> 'user_id' AS user_id
          FROM auditlog e LEFT JOIN auditlog_context c ON c.id = e.context_id
          WHERE e.table_schema = 'public' AND e.table_name = 'notes' AND e.record_id = '42'
            AND e.changed_at < now() - interval '13 months'

@@ -161,7 +161,7 @@ fn schema_changes_of_audited_tables_are_chained_ddl_events() {
     }
     let events: Vec<Ddl> = diesel::sql_query(
         "SELECT e.table_name, e.new_data ->> 'command_tag' AS tag, e.new_data ->> 'statement' AS statement,
-                c.context ->> 'user_id' AS user_id
+                COALESCE(e.context, c.context) ->> 'user_id' AS user_id
          FROM auditlog e LEFT JOIN auditlog_context c ON c.id = e.context_id
          WHERE e.operation = 'DDL' ORDER BY e.id",
     )

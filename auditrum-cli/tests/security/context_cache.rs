@@ -11,10 +11,12 @@ fn a_hand_set_context_cache_is_ignored() {
     let mut scene = Scene::new();
     scene.harden();
     let mut as_app = scene.as_app();
+    // Statements of two rows: a one-row statement keeps its context on its event and
+    // reads no cache; statements of several rows use the cached context row.
     as_app
         .batch_execute(
             r#"BEGIN; SET LOCAL auditrum.context = '{"user_id": "victim"}';
-               INSERT INTO app.items VALUES (1, 'a'); COMMIT;"#,
+               INSERT INTO app.items VALUES (1, 'a'), (2, 'a'); COMMIT;"#,
         )
         .unwrap();
     let victim = count(&mut scene.operator, "SELECT max(id) FROM auditlog_context");
