@@ -40,11 +40,11 @@ async fn listed_ids(client: &Client) -> Vec<i64> {
     ids
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn open_the_list_filter_by_request_open_a_record_see_its_diff_and_blame() {
-    let mut fixture = Fixture::new();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async open_the_list_filter_by_request_open_a_record_see_its_diff_and_blame);
+async fn open_the_list_filter_by_request_open_a_record_see_its_diff_and_blame(config: AuditConfig) {
+    let mut fixture = Fixture::new(&config);
     // The email change, just before the rename (the newest UPDATE of user 1).
-    let support = event_id(&mut fixture.reader, "users", "1", Operation::Update) - 1;
+    let support = fixture.event_id("users", "1", Operation::Update) - 1;
     let server = fixture.serve(|v| v).await;
     let (browser, _one) = Browser::start().await;
     let c = &browser.client;
@@ -88,7 +88,7 @@ async fn open_the_list_filter_by_request_open_a_record_see_its_diff_and_blame() 
     assert_eq!(email_blame[2], format!("#{support} UPDATE"));
     assert_eq!(email_blame[4], "support-7 (ticket #42: typo in email)");
     let id_blame = texts(c, "#blame tr[data-field=id] td").await;
-    let insert = event_id(&mut fixture.reader, "users", "1", Operation::Insert);
+    let insert = fixture.event_id("users", "1", Operation::Insert);
     assert_eq!(id_blame[2], format!("#{insert} INSERT"));
     screenshot(c, "viewer-record.png").await;
 
@@ -114,9 +114,9 @@ async fn open_the_list_filter_by_request_open_a_record_see_its_diff_and_blame() 
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn page_through_500_events() {
-    let fixture = Fixture::new().with_items();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async page_through_500_events);
+async fn page_through_500_events(config: AuditConfig) {
+    let fixture = Fixture::new(&config).with_items();
     let server = fixture.serve(|v| v.page_size(50)).await;
     let (browser, _one) = Browser::start().await;
     let c = &browser.client;
@@ -157,9 +157,9 @@ async fn page_through_500_events() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_script_in_a_value_is_shown_as_text_and_not_run() {
-    let fixture = Fixture::new();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async a_script_in_a_value_is_shown_as_text_and_not_run);
+async fn a_script_in_a_value_is_shown_as_text_and_not_run(config: AuditConfig) {
+    let fixture = Fixture::new(&config);
     let server = fixture.serve(|v| v).await;
     let (browser, _one) = Browser::start().await;
     let c = &browser.client;

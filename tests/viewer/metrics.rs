@@ -30,11 +30,14 @@ fn value(scrape: &Scrape, metric: &str, label: Option<(&str, &str)>) -> Option<f
         })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_estimate_events_per_table_and_operation_and_report_partitions() {
-    let mut fixture = Fixture::new().with_items();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async metrics_estimate_events_per_table_and_operation_and_report_partitions);
+async fn metrics_estimate_events_per_table_and_operation_and_report_partitions(
+    config: AuditConfig,
+) {
+    let mut fixture = Fixture::new(&config).with_items();
     // Estimates come from the planner's statistics: what autovacuum keeps up to date.
-    exec(&mut fixture.reader, "ANALYZE auditlog");
+    let analyze = format!("ANALYZE {}", fixture.log());
+    exec(&mut fixture.reader, &analyze);
     let server = fixture.serve(|v| v).await;
     let scrape = scrape(&server).await;
     assert!(scrape.docs.contains_key("auditrum_table_events_estimate"));
@@ -88,8 +91,11 @@ async fn metrics_estimate_events_per_table_and_operation_and_report_partitions()
     // An event of a month without a partition lands in DEFAULT, and is counted exactly.
     exec(
         &mut fixture.reader,
-        "INSERT INTO auditlog (changed_at, operation, table_schema, table_name, record_id, txid)
+        &format!(
+            "INSERT INTO {} (changed_at, operation, table_schema, table_name, record_id, txid)
          VALUES ('2100-01-01', 'INSERT', 'public', 'items', '9999', 1)",
+            config.qualified_table()
+        ),
     );
     let scrape = super::metrics::scrape(&server).await;
     assert_eq!(
@@ -102,10 +108,10 @@ async fn metrics_estimate_events_per_table_and_operation_and_report_partitions()
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_report_the_last_hash_chain_verification() {
-    let mut fixture = Fixture::new();
-    chain::enable(&mut fixture.reader, &AuditConfig::default()).unwrap();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async metrics_report_the_last_hash_chain_verification);
+async fn metrics_report_the_last_hash_chain_verification(config: AuditConfig) {
+    let mut fixture = Fixture::new(&config);
+    chain::enable(&mut fixture.reader, &config).unwrap();
     exec(
         &mut fixture.reader,
         "INSERT INTO items VALUES (1, 'one'), (2, 'two')",
@@ -148,7 +154,10 @@ async fn metrics_report_the_last_hash_chain_verification() {
     // Tampering, then a new viewer: its first verification finds the break.
     exec(
         &mut fixture.reader,
-        "UPDATE auditlog SET new_data = '{\"id\": 2, \"label\": \"forged\"}' WHERE record_id = '2' AND table_name = 'items'",
+        &format!(
+            "UPDATE {} SET new_data = '{{\"id\": 2, \"label\": \"forged\"}}' WHERE record_id = '2' AND table_name = 'items'",
+            config.qualified_table()
+        ),
     );
     let server = fixture
         .serve(|v| v.verify_chain_every(Duration::from_secs(3600)))

@@ -97,7 +97,8 @@ impl ViewerConnection for AuditedConnection {
 }
 
 /// The viewer's routes for the default audit log (`public.auditlog`), read through `pool`.
-/// Same as `Viewer::new(pool).router()`.
+/// Same as `Viewer::new(pool).router()`; for a log under another name,
+/// `Viewer::new(pool).config(config).router()`.
 pub fn router<C: ViewerConnection>(pool: Pool<ConnectionManager<C>>) -> Router {
     Viewer::new(pool).router()
 }
@@ -105,6 +106,7 @@ pub fn router<C: ViewerConnection>(pool: Pool<ConnectionManager<C>>) -> Router {
 /// The viewer, configured; [`router`](Viewer::router) makes its routes.
 pub struct Viewer {
     source: Arc<dyn ConnectionSource>,
+    config: AuditConfig,
     page_size: i64,
     verify_every: Option<Duration>,
 }
@@ -112,6 +114,7 @@ pub struct Viewer {
 impl std::fmt::Debug for Viewer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Viewer")
+            .field("config", &self.config)
             .field("page_size", &self.page_size)
             .field("verify_every", &self.verify_every)
             .finish_non_exhaustive()
@@ -119,13 +122,22 @@ impl std::fmt::Debug for Viewer {
 }
 
 impl Viewer {
-    /// A viewer reading through `pool`: 50 events a page, no chain verification of its own.
+    /// A viewer of the default audit log reading through `pool`: 50 events a page, no
+    /// chain verification of its own.
     pub fn new<C: ViewerConnection>(pool: Pool<ConnectionManager<C>>) -> Self {
         Viewer {
             source: Arc::new(pool),
+            config: AuditConfig::default(),
             page_size: 50,
             verify_every: None,
         }
+    }
+
+    /// Reads the audit log `config` names (any schema, any table name) instead of the
+    /// default `public.auditlog`.
+    pub fn config(mut self, config: AuditConfig) -> Self {
+        self.config = config;
+        self
     }
 
     /// Events per page of the list (1 to 1000).
@@ -148,7 +160,7 @@ impl Viewer {
         let monitor = Arc::new(ChainMonitor::default());
         let shared = Arc::new(Shared {
             source: self.source,
-            config: AuditConfig::default(),
+            config: self.config,
             page_size: self.page_size,
             monitor,
         });
