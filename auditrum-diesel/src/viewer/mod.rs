@@ -37,9 +37,12 @@
 //!
 //! # Metrics
 //!
-//! `/metrics` reads PostgreSQL's catalog and statistics, never the events themselves, so a
-//! scrape costs the same for a log of a thousand or a billion events:
+//! `/metrics` reads PostgreSQL's catalog and statistics, never the whole log, so a scrape
+//! costs the same for a log of a thousand or a billion events:
 //!
+//! - `auditrum_events_total{table,operation}`: a counter, exact: the events committed since
+//!   this process's first scrape, each scrape reading only the new ones through the index on
+//!   `txid` ([`new_events_query`]);
 //! - `auditrum_table_events_estimate{table}` and `auditrum_operation_events_estimate{operation}`:
 //!   events per audited table and per operation, estimated per partition from the planner's
 //!   statistics (row count × the value's frequency in `pg_stats`), summed;
@@ -76,6 +79,7 @@ pub use auth::RequireToken;
 use chain_monitor::ChainMonitor;
 pub use chain_monitor::ChainVerification;
 use error::ViewError;
+pub use metrics::counters::new_events_query;
 
 /// A connection the viewer can read through: a `PgConnection`, or an [`AuditedConnection`]
 /// (so an app can hand the viewer the pool it already has).
@@ -163,6 +167,7 @@ impl Viewer {
             config: self.config,
             page_size: self.page_size,
             monitor,
+            counters: metrics::counters::EventCounters::default(),
         });
         if let Some(interval) = self.verify_every {
             chain_monitor::spawn(Arc::downgrade(&shared), interval);
@@ -184,6 +189,8 @@ pub(crate) struct Shared {
     config: AuditConfig,
     page_size: i64,
     monitor: Arc<ChainMonitor>,
+    /// The exact event counters of `/metrics`, kept from scrape to scrape.
+    counters: metrics::counters::EventCounters,
 }
 
 type State = axum::extract::State<Arc<Shared>>;
