@@ -163,13 +163,23 @@ impl EventSearch {
         config: &AuditConfig,
         limit: Option<i64>,
     ) -> QueryResult<Vec<AuditEvent>> {
+        self.query(config, limit).load(conn)
+    }
+
+    /// The query [`load`](Self::load) runs (`SELECT` of [`AuditEvent`]'s columns, oldest
+    /// first), e.g. to `EXPLAIN` it on your log.
+    pub fn query(
+        &self,
+        config: &AuditConfig,
+        limit: Option<i64>,
+    ) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
         let mut sql = self.sql(config, None);
         sql.push(" ORDER BY e.id");
         if let Some(limit) = limit {
             sql.push(" LIMIT ");
             sql.bind_i64(limit);
         }
-        sql.query().load(conn)
+        sql.query()
     }
 
     /// One page of the matching events, newest first, and the page after it.
