@@ -32,6 +32,19 @@ async fn texts(client: &Client, css: &str) -> Vec<String> {
     out
 }
 
+/// Waits (up to 10 s) until the browser's URL contains `part`: a form submitted by script
+/// navigates after `submit` returns.
+async fn wait_for_url(client: &Client, part: &str) {
+    for _ in 0..100 {
+        let url = client.current_url().await.unwrap();
+        if url.as_str().contains(part) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the browser never reached a URL with {part:?}");
+}
+
 async fn listed_ids(client: &Client) -> Vec<i64> {
     let mut ids = Vec::new();
     for row in client.find_all(Locator::Css("tr.event")).await.unwrap() {
@@ -58,12 +71,7 @@ async fn open_the_list_filter_by_request_open_a_record_see_its_diff_and_blame(co
     let form = c.form(Locator::Css("form.filters")).await.unwrap();
     form.set_by_name("request", "req-support-1").await.unwrap();
     form.submit().await.unwrap();
-    assert!(c
-        .current_url()
-        .await
-        .unwrap()
-        .as_str()
-        .contains("request=req-support-1"));
+    wait_for_url(c, "request=req-support-1").await;
     assert_eq!(listed_ids(c).await, vec![support]);
     assert_eq!(
         texts(c, "tr.event td:nth-child(7)").await,
