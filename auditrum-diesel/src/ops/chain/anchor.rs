@@ -268,6 +268,25 @@ pub(crate) fn check(anchor: (i64, &str), history: &[PurgeEntry], tips: &[ChainTi
     breaks
 }
 
+/// Where the walk over the links starts: the state's anchor, or, when links from before it
+/// are still there (an audit replica keeps what the primary purged), an earlier anchor the
+/// recorded purges went through, if the first link present starts exactly there. Links
+/// forged before a real anchor cannot pass: the first kept real link points at the hash of
+/// the link before it.
+pub(crate) fn start(
+    anchor: (i64, &str),
+    history: &[PurgeEntry],
+    first_link: Option<(i64, &str)>,
+) -> (i64, String) {
+    match first_link {
+        Some((seq, prev)) if seq < anchor.0 => anchors(history)
+            .into_iter()
+            .find(|(s, h)| (*s, h.as_str()) == (seq, prev))
+            .unwrap_or_else(|| (anchor.0, anchor.1.to_owned())),
+        _ => (anchor.0, anchor.1.to_owned()),
+    }
+}
+
 /// Whether a recorded purge removed link `seq`: some purge moved the anchor past it.
 pub(crate) fn purged(seq: i64, history: &[PurgeEntry]) -> bool {
     history.iter().any(|e| e.anchor_seq > seq)
