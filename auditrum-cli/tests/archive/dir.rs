@@ -74,7 +74,13 @@ fn a_month_of_100k_events_is_archived_dropped_and_verifies_then_damage_is_named(
 
     // In JSON: one document holding both checks.
     let out = crate::common::cli(
-        &["verify-chain", "--archive", dir.path().to_str().unwrap(), "--format", "json"],
+        &[
+            "verify-chain",
+            "--archive",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
         Some(db.url()),
     );
     assert_eq!(out.status.code(), Some(0));

@@ -44,6 +44,19 @@ pub fn count(conn: &mut PgConnection, sql: &str) -> i64 {
         .n
 }
 
+/// `SELECT (sql)::text`.
+pub fn text(conn: &mut PgConnection, sql: &str) -> String {
+    #[derive(QueryableByName)]
+    struct T {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        t: String,
+    }
+    diesel::sql_query(format!("SELECT ({sql})::text AS t"))
+        .get_result::<T>(conn)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .t
+}
+
 /// `url` with its user (and password) replaced.
 pub fn url_as(url: &str, user: &str, password: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");

@@ -5,7 +5,7 @@ use clap::Args;
 
 use crate::cli::args::Format;
 use crate::cli::{CliError, Context};
-use crate::ops::archive::{self, ArchiveCheck, ArchiveError, ArchiveOptions, Store};
+use crate::ops::archive::{self, ArchiveCheck, ArchiveError, ArchiveOptions, ArchiveReader, Store};
 
 /// `archive`.
 #[derive(Debug, Args)]
@@ -72,6 +72,12 @@ pub(crate) fn verify(location: &str, context: &Context) -> Result<ArchiveCheck, 
     let store = Store::parse(location).map_err(bad_location)?;
     let mut conn = context.connect()?;
     archive::verify_archive(&mut conn, &context.config, &store).map_err(from_archive)
+}
+
+/// `--archive LOCATION` of `history` and `as-of`: the archive's reader.
+pub(crate) fn reader(location: &str, context: &Context) -> Result<ArchiveReader, CliError> {
+    let store = Store::parse(location).map_err(bad_location)?;
+    ArchiveReader::open(store, &context.config).map_err(from_archive)
 }
 
 /// The archive check in words.
