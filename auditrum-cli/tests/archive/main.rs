@@ -7,7 +7,6 @@ mod common;
 mod dir;
 mod duckdb;
 mod interrupted;
-mod memory;
 mod read;
 mod s3;
 
