@@ -291,3 +291,50 @@ pub(crate) fn start(
 pub(crate) fn purged(seq: i64, history: &[PurgeEntry]) -> bool {
     history.iter().any(|e| e.anchor_seq > seq)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn purge(from: (i64, &str), to: (i64, &str)) -> PurgeEntry {
+        PurgeEntry {
+            at: "2026-11-29T00:00:00Z".into(),
+            by: "admin".into(),
+            cutoff: "2026-11-01T00:00:00Z".into(),
+            from_anchor_seq: from.0,
+            from_anchor_hash: from.1.into(),
+            anchor_seq: to.0,
+            anchor_hash: to.1.into(),
+            event_id: None,
+        }
+    }
+
+    #[test]
+    fn the_walk_starts_at_the_state_anchor_unless_earlier_links_start_at_a_recorded_one() {
+        let zeros = "0".repeat(64);
+        let history = [purge((1, &zeros), (40, "h39"))];
+        // The primary: the purged links are gone, the first link is the anchor.
+        assert_eq!(
+            start((40, "h39"), &history, Some((40, "h39"))),
+            (40, "h39".into())
+        );
+        // A replica keeping every link: the walk starts at link 1, the initial anchor.
+        assert_eq!(
+            start((40, "h39"), &history, Some((1, &zeros))),
+            (1, zeros.clone())
+        );
+        // Links before the anchor that start nowhere recorded: the state's anchor stands,
+        // and the walk reports them as out of order.
+        assert_eq!(
+            start((40, "h39"), &history, Some((7, "forged"))),
+            (40, "h39".into())
+        );
+        // The chain's own start is always a valid one (an anchor moved by hand without a
+        // purge is reported by `check`, not here).
+        assert_eq!(
+            start((40, "h39"), &[], Some((1, &zeros))),
+            (1, zeros.clone())
+        );
+        assert_eq!(start((1, &zeros), &[], None), (1, zeros));
+    }
+}
