@@ -4,7 +4,8 @@
 //! - [`AuditEvent`] (and [`EventWithContext`], [`EventContext`]): the audit table's rows,
 //!   typed, `Queryable + Selectable` for your own Diesel queries; every reader here returns
 //!   them.
-//! - [`record_history`]: one record's events with their context, from a log of any name.
+//! - [`record_history`]: one record's events with their context, from a log of any name
+//!   ([`record_history_with`]: and from an archive, [`ArchivedEvents`]).
 //! - [`filter`]: the usual questions (a record, a table, a user, a request, a transaction,
 //!   a time range, a column) as composable Diesel filters and boxed queries, each through
 //!   an index, and [`Page`] for newest-first keyset pagination; [`EventSearch`] asks the
@@ -18,6 +19,7 @@
 //! - [`verify_history`]: bypass detection — events that do not chain, live rows that
 //!   differ from the log.
 
+mod archived;
 mod blame;
 mod error;
 mod event;
@@ -35,12 +37,13 @@ mod search;
 mod time_travel;
 mod verify;
 
+pub use archived::ArchivedEvents;
 pub use blame::{blame, field_history, BlameLine, BlameText, FieldChange, FieldText};
 pub use error::ReadError;
 pub use event::{AuditEvent, EventWithContext};
 pub use event_context::EventContext;
 pub use filter::{EventFilter, EventPage, EventQuery, Page};
-pub use history::record_history;
+pub use history::{record_history, record_history_with};
 pub use installed::installed_spec;
 #[cfg(feature = "viewer")]
 pub(crate) use installed::registered_spec;
@@ -50,5 +53,7 @@ pub use key::{KeyPart, RecordId, RecordKey};
 pub use materialize::Model;
 pub use revert::{revert, Conflict, RevertOptions, RevertReport, RevertStep, RevertTarget};
 pub use search::EventSearch;
-pub use time_travel::{as_of, as_of_in, as_of_json, table_as_of, table_as_of_in, table_as_of_json};
+pub use time_travel::{
+    as_of, as_of_in, as_of_json, as_of_json_with, table_as_of, table_as_of_in, table_as_of_json,
+};
 pub use verify::{verify_history, Finding, HistoryReport, TableCheck, VerifyOptions};

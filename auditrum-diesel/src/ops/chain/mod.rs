@@ -22,6 +22,7 @@ mod backdate;
 pub(crate) mod canonical;
 mod enable;
 mod lag;
+mod replica;
 mod tip;
 mod verify;
 pub mod watch;
@@ -31,6 +32,9 @@ pub use anchor::PurgeEntry;
 pub(crate) use anchor::{purge_history, record_purge};
 pub use enable::{enable, enable_sql, seal};
 pub use lag::seal_lag;
+#[cfg(feature = "archive")]
+pub(crate) use replica::is_replica;
+pub(crate) use replica::refuse_cut;
 pub(crate) use tip::state_problem;
 pub use tip::{head, tip, ChainTip};
 pub use verify::{verify, verify_with, Break, ChainReport, VerifyOptions};
