@@ -54,6 +54,19 @@ pub struct Options {
     /// Do not run: render the results of an earlier `--format json` run from this file.
     #[arg(long, value_name = "FILE")]
     pub from_json: Option<std::path::PathBuf>,
+    /// Instead of the capture benchmark: peak RSS, time and size of `archive` for one month
+    /// partition of each `--archive-events` size, on a durable local cluster
+    /// (docs/scaling.md).
+    #[arg(long, conflicts_with_all = ["replica_lag", "from_json", "write_doc"])]
+    pub archive_memory: bool,
+    /// Sizes (events in the month) of `--archive-memory`.
+    #[arg(long, value_name = "E,E,…", value_delimiter = ',', default_values_t = [100_000u64, 400_000])]
+    pub archive_events: Vec<u64>,
+    /// Instead of the capture benchmark: the lag of an audit replica (logical replication to
+    /// a second local cluster) while `--clients` clients write for `--seconds`
+    /// (docs/scaling.md).
+    #[arg(long, conflicts_with_all = ["from_json", "write_doc"])]
+    pub replica_lag: bool,
     /// Progress lines on stderr.
     #[arg(long, short)]
     pub verbose: bool,

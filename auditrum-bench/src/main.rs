@@ -7,6 +7,18 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let options = Options::parse();
+    if let Some(result) = auditrum_bench::run_scale(&options) {
+        return match result {
+            Ok(table) => {
+                print!("{table}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("auditrum-bench: {error}");
+                ExitCode::from(error.exit_code())
+            }
+        };
+    }
     let report = match &options.from_json {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))

@@ -190,3 +190,41 @@ fn bad_arguments_and_an_unreachable_database_exit_2() {
     let stderr = String::from_utf8_lossy(&unreachable.stderr);
     assert!(stderr.contains("cannot connect to"), "{stderr}");
 }
+
+/// Runs the benchmark binary with `args`; (exit code, stdout, stderr).
+fn bench(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_auditrum-bench"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn archive_memory_archives_each_size_and_reports_it() {
+    let (code, out, err) = bench(&["--archive-memory", "--archive-events", "700,1500"]);
+    assert_eq!(code, Some(0), "{err}");
+    // One row per size; `run` fails unless the archive wrote every event.
+    for size in ["| 700 |", "| 1500 |"] {
+        assert!(out.contains(size), "{out}");
+    }
+    assert!(out.contains("peak RSS"), "{out}");
+    let (code, _, err) = bench(&["--archive-memory", "--url", "postgres://x@127.0.0.1:1/x"]);
+    assert_eq!(code, Some(2), "its own cluster only: {err}");
+}
+
+#[test]
+fn replica_lag_replicates_the_load_and_reports_the_lag() {
+    let (code, out, err) = bench(&["--replica-lag", "--seconds", "1"]);
+    assert_eq!(code, Some(0), "{err}");
+    // `run` fails unless the replica came to hold every event and the chain head.
+    assert!(
+        out.contains("an event visible on the replica after (ms)"),
+        "{out}"
+    );
+    assert!(out.contains("the replica held all"), "{out}");
+}

@@ -3,51 +3,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 
 use auditrum_testdb::TestDatabase;
-use common::{cli, stderr};
-
-/// `serve ARGS` on a fresh port; returns the process and the address it printed.
-fn serve(db: &TestDatabase, args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrum-diesel"))
-        .arg("serve")
-        .args(args)
-        .env("DATABASE_URL", db.url())
-        .env_remove("AUDITRUM_VIEWER_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("auditrum-diesel: serving the audit viewer at http://")
-        .and_then(|rest| rest.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_owned();
-    (child, address)
-}
-
-/// Status line and body of `GET path`.
-fn get(address: &str, path: &str, authorization: Option<&str>) -> (String, String) {
-    let mut stream = TcpStream::connect(address).unwrap();
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
-    if let Some(value) = authorization {
-        request.push_str(&format!("Authorization: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    (head.lines().next().unwrap().to_owned(), body.to_owned())
-}
+use common::{cli, get, serve, stderr};
 
 fn database() -> TestDatabase {
     let db = TestDatabase::new();
@@ -114,11 +74,12 @@ fn serve_refuses_a_non_loopback_address_without_a_token() {
             "--bind",
             "127.0.0.1:0",
             "--verify-chain-every",
-            "1y",
+            // Not a duration (`1y` is one to humantime, so serve would start and never return).
+            "1x",
         ],
         Some(db.url()),
     );
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 }
 
 /// Status line of `GET /` sent with `Host: host`.

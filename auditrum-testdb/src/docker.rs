@@ -139,6 +139,9 @@ pub(crate) fn start() -> Result<String, String> {
             "full_page_writes=off",
             "-c",
             "max_connections=300",
+            // Like the local clusters: a test may publish a database to a second server.
+            "-c",
+            "wal_level=logical",
         ])
         .with_shm_size(256 * 1024 * 1024)
         .with_label("auditrum-testdb", "1")

@@ -38,7 +38,9 @@
 //! ```
 //!
 //! A benchmark calls [`durable_server()`] instead: a local cluster like the
-//! third option, but with PostgreSQL's default durability settings.
+//! third option, but with PostgreSQL's default durability settings. A test of
+//! logical replication takes a subscriber database on [`second_server()`] with
+//! [`TestDatabase::on`]; the local clusters run with `wal_level = logical`.
 //!
 //! Everything panics with an explanation when it fails: this crate is for
 //! tests, where a panic is the clearest report. Unix only.
@@ -90,6 +92,19 @@ pub fn server() -> &'static Server {
 /// `/usr/lib/postgresql/*/bin`, in that order. `None` when no server is installed.
 pub fn pg_bindir() -> Option<std::path::PathBuf> {
     local::find_bindir()
+}
+
+/// A second server in this process, for tests of logical replication between two clusters
+/// (a publisher on [`server()`], a subscriber here): always a local cluster with the test
+/// settings (`wal_level = logical` included), whatever [`server()`] is. Started on first use,
+/// stopped and removed at exit. Make databases on it with [`TestDatabase::on`].
+///
+/// # Panics
+///
+/// When the cluster cannot be started (the message says why).
+pub fn second_server() -> &'static Server {
+    static SECOND: OnceLock<Server> = OnceLock::new();
+    SECOND.get_or_init(|| local_server(local::Durability::Off))
 }
 
 /// A local `initdb` cluster with PostgreSQL's default settings (durability on:
@@ -370,6 +385,7 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// in one process or many.
 #[derive(Debug)]
 pub struct TestDatabase {
+    server: &'static Server,
     name: String,
     url: String,
     keep: bool,
@@ -385,7 +401,15 @@ impl TestDatabase {
     /// fails five times in a row.
     #[allow(clippy::new_without_default)] // Creating a database is not a default value.
     pub fn new() -> TestDatabase {
-        let server = server();
+        TestDatabase::on(server())
+    }
+
+    /// Creates the database on `server` (e.g. [`second_server()`]).
+    ///
+    /// # Panics
+    ///
+    /// When `CREATE DATABASE` fails five times in a row.
+    pub fn on(server: &'static Server) -> TestDatabase {
         let name = format!(
             "auditrum_test_{}_{}_{:08x}",
             std::process::id(),
@@ -401,6 +425,7 @@ impl TestDatabase {
             );
         }
         TestDatabase {
+            server,
             url: server.url_for(&name),
             name,
             keep: false,
@@ -438,7 +463,7 @@ impl TestDatabase {
     /// to keep data for longer, point `DATABASE_URL` at a server of your own.
     pub fn keep(mut self) -> String {
         self.keep = true;
-        let server = server();
+        let server = self.server;
         let lifetime = if server.is_throwaway() {
             format!(
                 " (until this process exits: the server is a {})",
@@ -463,7 +488,7 @@ impl Drop for TestDatabase {
             return;
         }
         let name = &self.name;
-        let dropped = server().admin_execute(&[
+        let dropped = self.server.admin_execute(&[
             &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
             // Servers before PostgreSQL 13 have no WITH (FORCE).
             &format!(

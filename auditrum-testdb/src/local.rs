@@ -17,7 +17,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{mpsc, Mutex, OnceLock};
+use std::sync::{mpsc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use crate::url::encode;
@@ -31,14 +31,23 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long the `atexit` handler waits after a fast shutdown request.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The postmaster's pid, 0 until it is spawned.
-static POSTMASTER_PID: AtomicI32 = AtomicI32::new(0);
-/// Set by the spawning thread once the postmaster has exited and was reaped.
-static POSTMASTER_EXITED: AtomicBool = AtomicBool::new(false);
-/// How the postmaster exited, for error messages.
-static POSTMASTER_STATUS: Mutex<Option<String>> = Mutex::new(None);
-/// The cluster's directory, removed by the `atexit` handler.
-static CLUSTER_DIR: OnceLock<PathBuf> = OnceLock::new();
+/// Every cluster this process started (the test server, and a second one for replication
+/// tests), stopped and removed by the `atexit` handler.
+static CLUSTERS: Mutex<Vec<&'static Postmaster>> = Mutex::new(Vec::new());
+/// Registers the `atexit` handler once, whatever the number of clusters.
+static AT_EXIT: Once = Once::new();
+
+/// One cluster's server process and directory. Leaked: it lives until the process exits.
+struct Postmaster {
+    /// The cluster's directory, removed at exit.
+    dir: PathBuf,
+    /// The postmaster's pid, 0 until it is spawned.
+    pid: AtomicI32,
+    /// Set by the spawning thread once the postmaster has exited and was reaped.
+    exited: AtomicBool,
+    /// How the postmaster exited, for error messages.
+    status: Mutex<Option<String>>,
+}
 
 /// A running local cluster.
 #[derive(Debug)]
@@ -75,6 +84,17 @@ pub(crate) enum Durability {
     ServerDefault,
 }
 
+/// The test settings: durability off, and `wal_level = logical` so that a test can publish
+/// a database to a second cluster (logical replication).
+const FOR_TESTS: &[&str] = &[
+    "fsync=off",
+    "synchronous_commit=off",
+    "full_page_writes=off",
+    "max_connections=300",
+    "shared_buffers=128MB",
+    "wal_level=logical",
+];
+
 /// Makes and starts a fresh cluster, panicking with an explanation on failure.
 pub(crate) fn start(durability: Durability) -> LocalCluster {
     let bindir = find_bindir().unwrap_or_else(|| {
@@ -91,21 +111,32 @@ pub(crate) fn start(durability: Durability) -> LocalCluster {
     let dir = make_cluster_dir(&base, run_as.as_ref());
 
     // From here on the directory is ours to remove, whatever happens next.
-    let _ = CLUSTER_DIR.set(dir.clone());
-    // SAFETY: `cleanup_at_exit` is an `extern "C" fn()` that never unwinds.
-    let registered = unsafe { libc::atexit(cleanup_at_exit) };
-    if registered != 0 {
-        let _ = writeln!(
-            io::stderr(),
-            "auditrum-testdb: atexit registration failed; {} will not be removed at exit",
-            dir.display()
-        );
-    }
+    let postmaster: &'static Postmaster = Box::leak(Box::new(Postmaster {
+        dir: dir.clone(),
+        pid: AtomicI32::new(0),
+        exited: AtomicBool::new(false),
+        status: Mutex::new(None),
+    }));
+    CLUSTERS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(postmaster);
+    AT_EXIT.call_once(|| {
+        // SAFETY: `cleanup_at_exit` is an `extern "C" fn()` that never unwinds.
+        let registered = unsafe { libc::atexit(cleanup_at_exit) };
+        if registered != 0 {
+            let _ = writeln!(
+                io::stderr(),
+                "auditrum-testdb: atexit registration failed; {} will not be removed at exit",
+                dir.display()
+            );
+        }
+    });
 
     init_cluster(&bindir, &dir, run_as.as_ref());
-    spawn_postmaster(&bindir, &dir, run_as.as_ref(), durability);
+    spawn_postmaster(&bindir, postmaster, run_as.as_ref(), durability);
     let cluster = LocalCluster { dir };
-    wait_until_ready(&cluster);
+    wait_until_ready(&cluster, postmaster);
     cluster
 }
 
@@ -381,7 +412,13 @@ fn init_cluster(bindir: &Path, dir: &Path, run_as: Option<&RunAs>) {
 /// Starts the postmaster from a thread that never exits, so that the
 /// parent-death signal (which Linux ties to the forking *thread*) fires only
 /// when the whole process dies.
-fn spawn_postmaster(bindir: &Path, dir: &Path, run_as: Option<&RunAs>, durability: Durability) {
+fn spawn_postmaster(
+    bindir: &Path,
+    postmaster: &'static Postmaster,
+    run_as: Option<&RunAs>,
+    durability: Durability,
+) {
+    let dir = postmaster.dir.as_path();
     let log_path = dir.join("postgres.log");
     let log = File::create(&log_path).unwrap_or_else(|error| {
         panic!(
@@ -402,13 +439,7 @@ fn spawn_postmaster(bindir: &Path, dir: &Path, run_as: Option<&RunAs>, durabilit
         .arg("-p")
         .arg(PORT.to_string());
     let for_tests: &[&str] = match durability {
-        Durability::Off => &[
-            "fsync=off",
-            "synchronous_commit=off",
-            "full_page_writes=off",
-            "max_connections=300",
-            "shared_buffers=128MB",
-        ],
+        Durability::Off => FOR_TESTS,
         Durability::ServerDefault => &[],
     };
     for setting in ["listen_addresses="].iter().chain(for_tests) {
@@ -434,8 +465,8 @@ fn spawn_postmaster(bindir: &Path, dir: &Path, run_as: Option<&RunAs>, durabilit
                 Ok(status) => status.to_string(),
                 Err(error) => format!("unknown ({error})"),
             };
-            *POSTMASTER_STATUS.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
-            POSTMASTER_EXITED.store(true, Ordering::SeqCst);
+            *postmaster.status.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
+            postmaster.exited.store(true, Ordering::SeqCst);
             // Never exit: see the function's documentation.
             loop {
                 std::thread::park();
@@ -445,7 +476,7 @@ fn spawn_postmaster(bindir: &Path, dir: &Path, run_as: Option<&RunAs>, durabilit
         panic!("auditrum-testdb: cannot start a thread for the postmaster: {error}");
     }
     match receiver.recv() {
-        Ok(Ok(pid)) => POSTMASTER_PID.store(pid as i32, Ordering::SeqCst),
+        Ok(Ok(pid)) => postmaster.pid.store(pid as i32, Ordering::SeqCst),
         Ok(Err(error)) => panic!(
             "auditrum-testdb: cannot start {}: {error}",
             OsStr::new(&bindir.join("postgres")).to_string_lossy()
@@ -480,12 +511,13 @@ fn set_parent_death_signal(command: &mut Command) {
 fn set_parent_death_signal(_command: &mut Command) {}
 
 /// Polls until a connection works; panics with the end of the log otherwise.
-fn wait_until_ready(cluster: &LocalCluster) {
+fn wait_until_ready(cluster: &LocalCluster, postmaster: &Postmaster) {
     let url = cluster.url_for("postgres");
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
-        if POSTMASTER_EXITED.load(Ordering::SeqCst) {
-            let status = POSTMASTER_STATUS
+        if postmaster.exited.load(Ordering::SeqCst) {
+            let status = postmaster
+                .status
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone();
@@ -530,11 +562,20 @@ fn log_tail(dir: &Path) -> String {
     }
 }
 
-/// The `atexit` handler: fast shutdown, wait, then remove the directory.
+/// The `atexit` handler: for every cluster, fast shutdown, wait, then remove the directory.
 /// Must not unwind: every step ignores its errors.
 extern "C" fn cleanup_at_exit() {
-    let pid = POSTMASTER_PID.load(Ordering::SeqCst);
-    if pid > 0 && !POSTMASTER_EXITED.load(Ordering::SeqCst) {
+    let clusters = CLUSTERS.lock().map(|c| c.clone()).unwrap_or_default();
+    // The last started first: a replica subscribed to the first stops before its publisher.
+    for postmaster in clusters.into_iter().rev() {
+        stop(postmaster);
+    }
+}
+
+/// Stops one cluster and removes its directory.
+fn stop(postmaster: &Postmaster) {
+    let pid = postmaster.pid.load(Ordering::SeqCst);
+    if pid > 0 && !postmaster.exited.load(Ordering::SeqCst) {
         // Fast shutdown first; an immediate one if that takes too long.
         for (signal, timeout) in [
             (libc::SIGINT, STOP_TIMEOUT),
@@ -544,27 +585,26 @@ extern "C" fn cleanup_at_exit() {
             unsafe {
                 libc::kill(pid, signal);
             }
-            if wait_for_exit(pid, timeout) {
+            if wait_for_exit(postmaster, pid, timeout) {
                 break;
             }
         }
     }
-    if let Some(dir) = CLUSTER_DIR.get() {
-        if fs::remove_dir_all(dir).is_err() && dir.exists() {
-            let _ = writeln!(
-                io::stderr(),
-                "auditrum-testdb: could not remove {}",
-                dir.display()
-            );
-        }
+    let dir = &postmaster.dir;
+    if fs::remove_dir_all(dir).is_err() && dir.exists() {
+        let _ = writeln!(
+            io::stderr(),
+            "auditrum-testdb: could not remove {}",
+            dir.display()
+        );
     }
 }
 
 /// Waits until the postmaster is gone: reaped by its thread or by us.
-fn wait_for_exit(pid: libc::pid_t, timeout: Duration) -> bool {
+fn wait_for_exit(postmaster: &Postmaster, pid: libc::pid_t, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
-        if POSTMASTER_EXITED.load(Ordering::SeqCst) {
+        if postmaster.exited.load(Ordering::SeqCst) {
             return true;
         }
         let mut status = 0;

@@ -58,6 +58,28 @@ fn sync_requests_behind_transaction_pooling_carry_their_own_context() {
     check(&mut reader, REQUESTS);
 }
 
+/// The same with Diesel's statement cache on: PgBouncer 1.21 and later with
+/// `max_prepared_statements` tracks the named statements (`__diesel_stmt_N`) across server
+/// connections, so the sync stack needs no setting either.
+#[test]
+fn sync_requests_with_the_statement_cache_behind_transaction_pooling() {
+    if not_run("the sync statement cache behind PgBouncer transaction pooling") {
+        return;
+    }
+    let (db, mut reader) = setup();
+    let bouncer = PgBouncer::start(&db, transaction_pooling(100));
+    let pool = Pool::builder()
+        .max_size(CLIENTS as u32)
+        .build(ConnectionManager::<AuditedConnection>::new(
+            bouncer.url(db.name()),
+        ))
+        .unwrap();
+    run_sync(REQUESTS, CLIENTS, move || {
+        pool.get().expect("a pooled connection")
+    });
+    check(&mut reader, REQUESTS);
+}
+
 /// With Diesel's statement cache on and PgBouncer passing named prepared statements
 /// through (before 1.21, or `max_prepared_statements = 0`), two clients on one server
 /// connection both prepare `__diesel_stmt_0`: the second fails. This is what users see.
@@ -127,22 +149,12 @@ fn statement_pooling_refuses_the_context_transaction() {
 /// 8 tasks, a deadpool of 8 `AsyncAuditedConnection`s, 2 server connections. diesel-async
 /// (tokio-postgres) prepares every statement as a named statement in a round trip of its
 /// own, connection setup included, so this needs PgBouncer 1.21 or later with
-/// `max_prepared_statements`. Older PgBouncers fail with `prepared statement "sN" does not
-/// exist`: then this test says so and runs nothing.
+/// `max_prepared_statements`, which `scripts/test` provides (it builds 1.24.1 when the
+/// system's is older). Older PgBouncers fail with `prepared statement "sN" does not exist`:
+/// then this test says so loudly and runs nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_requests_behind_transaction_pooling_carry_their_own_context() {
-    if !pgbouncer::tracks_prepared_statements() {
-        let (major, minor) = pgbouncer::version();
-        // Straight to the process's stderr: the test harness captures `eprintln!` of a
-        // passing test, and this must be seen in every run's output.
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** NOT RUN: diesel-async behind PgBouncer transaction pooling needs \
-             PgBouncer >= 1.21 (max_prepared_statements); this machine has {major}.{minor}. \
-             Install a newer PgBouncer (e.g. from apt.postgresql.org) and point \
-             AUDITRUM_PGBOUNCER at it to run this test. ***\n"
-        );
+    if not_run("diesel-async behind PgBouncer transaction pooling") {
         return;
     }
     let (db, mut reader) = setup();
@@ -160,6 +172,26 @@ async fn async_requests_behind_transaction_pooling_carry_their_own_context() {
     .await;
     tokio::task::block_in_place(|| check(&mut reader, REQUESTS));
     drop(bouncer);
+}
+
+/// Whether the PgBouncer found is too old for `what` (before 1.21, no
+/// `max_prepared_statements`): then says so loudly, and the test runs nothing.
+fn not_run(what: &str) -> bool {
+    if pgbouncer::tracks_prepared_statements() {
+        return false;
+    }
+    let (major, minor) = pgbouncer::version();
+    // Straight to the process's stderr: the test harness captures `eprintln!` of a
+    // passing test, and this must be seen in every run's output.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n*** NOT RUN: {what} needs PgBouncer >= 1.21 (max_prepared_statements); the one \
+         found is {major}.{minor}. Run `scripts/test --provision-only`, which builds \
+         PgBouncer 1.24.1 into target/tools, or point AUDITRUM_PGBOUNCER at a \
+         PgBouncer >= 1.21. ***\n"
+    );
+    true
 }
 
 /// Session pooling: a server connection per client connection for its whole life, so it

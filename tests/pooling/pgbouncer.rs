@@ -54,9 +54,10 @@ pub struct PgBouncer {
     dir: tempfile::TempDir,
 }
 
-/// Where PgBouncer is: `$AUDITRUM_PGBOUNCER`, `pgbouncer` on PATH, or Debian's
-/// `/usr/sbin/pgbouncer`. Panics with how to provision it otherwise: these tests are not
-/// skipped.
+/// Where PgBouncer is: `$AUDITRUM_PGBOUNCER`, else the one `scripts/test` builds into
+/// `target/tools/pgbouncer-<version>` when the system's is older than 1.21, else
+/// `pgbouncer` on PATH or Debian's `/usr/sbin/pgbouncer`. Panics with how to provision it
+/// otherwise: these tests are not skipped.
 fn find_pgbouncer() -> PathBuf {
     if let Some(path) = std::env::var_os("AUDITRUM_PGBOUNCER").map(PathBuf::from) {
         assert!(
@@ -64,6 +65,9 @@ fn find_pgbouncer() -> PathBuf {
             "AUDITRUM_PGBOUNCER={} is not a file. {INSTALL}",
             path.display()
         );
+        return path;
+    }
+    if let Some(path) = provisioned() {
         return path;
     }
     let on_path = std::env::var_os("PATH")
@@ -82,9 +86,31 @@ fn find_pgbouncer() -> PathBuf {
         })
 }
 
+/// The PgBouncer `scripts/test` built into `target/tools/pgbouncer-<version>/bin`, the
+/// highest version if there are several: so that a plain `cargo test` after
+/// `scripts/test --provision-only` uses it as `scripts/test` does.
+fn provisioned() -> Option<PathBuf> {
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools");
+    let mut builds: Vec<PathBuf> = fs::read_dir(tools)
+        .ok()?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|dir| {
+            dir.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with("pgbouncer-"))
+        })
+        .map(|dir| dir.join("bin/pgbouncer"))
+        .filter(|binary| binary.is_file())
+        .collect();
+    builds.sort();
+    builds.pop()
+}
+
 /// How to provision PgBouncer, for the failure messages.
-const INSTALL: &str = "Install it (Debian/Ubuntu: `apt-get install pgbouncer`; macOS: \
-                       `brew install pgbouncer`) or point AUDITRUM_PGBOUNCER at the binary.";
+const INSTALL: &str = "Run `scripts/test --provision-only` (installs Debian's `pgbouncer`, \
+                       and builds 1.24.1 into target/tools when that is older than 1.21), \
+                       install it yourself (`apt-get install pgbouncer`, `brew install \
+                       pgbouncer`), or point AUDITRUM_PGBOUNCER at the binary.";
 
 /// The server the test database lives on, read from its URL
 /// (`postgres://user[:password]@host[:port]/db[?host=/socket/dir&port=…]`).

@@ -72,6 +72,24 @@ fn a_month_of_100k_events_is_archived_dropped_and_verifies_then_damage_is_named(
     assert!(text.contains("100000 event(s), 200 link(s)"), "{text}");
     assert!(text.contains("chain intact"), "{text}");
 
+    // In JSON: one document holding both checks.
+    let out = crate::common::cli(
+        &[
+            "verify-chain",
+            "--archive",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        Some(db.url()),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let document: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("one JSON document: {e}\n{}", crate::common::stdout(&out)));
+    assert_eq!(document["archive"]["events"], 100_000);
+    assert_eq!(document["archive"]["breaks"], serde_json::json!([]));
+    assert_eq!(document["chain"]["breaks"], serde_json::json!([]));
+
     // A rerun has nothing left to do and changes nothing.
     let (code, text) = run_archive(&db, dir.path(), &[]);
     assert_eq!(code, Some(0), "{text}");

@@ -29,7 +29,7 @@ struct Event {
 }
 
 /// Fails loudly when DuckDB for Python is not installed: this test must not pass silently.
-fn require_duckdb() {
+pub fn require_duckdb() {
     let ok = Command::new("python3")
         .args(["-c", "import duckdb"])
         .status()

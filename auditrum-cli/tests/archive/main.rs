@@ -7,7 +7,7 @@ mod common;
 mod dir;
 mod duckdb;
 mod interrupted;
-mod memory;
+mod read;
 mod s3;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +19,7 @@ use diesel::PgConnection;
 use common::{cli, stderr, stdout};
 
 /// The archived month: 14 months ago (UTC), older than `--older-than '13 months'`.
-const MONTH_START: &str =
+pub const MONTH_START: &str =
     "((date_trunc('month', now() AT TIME ZONE 'UTC') - interval '14 months') AT TIME ZONE 'UTC')";
 
 /// A database with an audited `notes` table, the hash chain on, one event from before the

@@ -1,7 +1,9 @@
 //! Helpers shared by the CLI tests: run the binary, read the database.
 #![allow(dead_code)] // each test binary uses a different subset
 
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Output, Stdio};
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -40,6 +42,19 @@ pub fn count(conn: &mut PgConnection, sql: &str) -> i64 {
         .get_result::<N>(conn)
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .n
+}
+
+/// `SELECT (sql)::text`.
+pub fn text(conn: &mut PgConnection, sql: &str) -> String {
+    #[derive(QueryableByName)]
+    struct T {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        t: String,
+    }
+    diesel::sql_query(format!("SELECT ({sql})::text AS t"))
+        .get_result::<T>(conn)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .t
 }
 
 /// `url` with its user (and password) replaced.
@@ -98,4 +113,43 @@ impl Drop for Roles {
             ));
         }
     }
+}
+
+/// `serve ARGS` on a fresh port; returns the process and the address it printed.
+pub fn serve(db: &auditrum_testdb::TestDatabase, args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrum-diesel"))
+        .arg("serve")
+        .args(args)
+        .env("DATABASE_URL", db.url())
+        .env_remove("AUDITRUM_VIEWER_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("auditrum-diesel: serving the audit viewer at http://")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_owned();
+    (child, address)
+}
+
+/// Status line and body of `GET path`.
+pub fn get(address: &str, path: &str, authorization: Option<&str>) -> (String, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    if let Some(value) = authorization {
+        request.push_str(&format!("Authorization: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_owned(), body.to_owned())
 }

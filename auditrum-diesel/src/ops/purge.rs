@@ -100,6 +100,9 @@ pub fn purge(
     config: &AuditConfig,
     options: &PurgeOptions,
 ) -> Result<PurgeReport, Error> {
+    if !options.dry_run {
+        super::chain::refuse_cut(conn, config, "purge")?;
+    }
     let report = conn.transaction::<_, Error, _>(|conn| {
         let cutoff = cutoff(conn, options.older_than)?;
         let chain = chain_cut(conn, config, cutoff)?;

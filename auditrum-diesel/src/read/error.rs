@@ -29,6 +29,9 @@ pub enum ReadError {
         /// The columns, comma-separated.
         columns: String,
     },
+    /// Reading archived events failed (a file missing or unreadable).
+    #[error("cannot read the archive: {0}")]
+    Archive(String),
     /// No event with this id.
     #[error("no event #{0} in the audit log")]
     NoSuchEvent(i64),

@@ -1,5 +1,5 @@
 //! The events of one record, oldest first, with their transaction's context, from a log of
-//! any name (the [query helpers](super::filter) read the default log only).
+//! any name (the Diesel [query helpers](super::filter) read the default log; [`EventSearch`](super::EventSearch) any).
 
 use std::fmt;
 
@@ -7,8 +7,9 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde_json::Value;
 
+use super::archived::merge;
 use super::key::normalize_key;
-use super::EventWithContext;
+use super::{ArchivedEvents, EventWithContext, ReadError};
 use crate::{AuditConfig, Error};
 
 /// The events of the record `key` of `schema.table`, oldest first, including the event that
@@ -22,6 +23,32 @@ pub fn record_history(
     key: &str,
 ) -> Result<Vec<EventWithContext>, Error> {
     let key = normalize_key(conn, key)?;
+    live_history(conn, config, schema, table, &key)
+}
+
+/// [`record_history`], with the record's events from `archived` (an archive written by
+/// `archive`) merged in, in id order.
+pub fn record_history_with(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    schema: &str,
+    table: &str,
+    key: &str,
+    archived: &dyn ArchivedEvents,
+) -> Result<Vec<EventWithContext>, ReadError> {
+    let key = normalize_key(conn, key)?;
+    let live = live_history(conn, config, schema, table, &key)?;
+    Ok(merge(live, archived.record(schema, table, &key)?))
+}
+
+/// The live log's events of the record with the stored key `key`.
+fn live_history(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    schema: &str,
+    table: &str,
+    key: &str,
+) -> Result<Vec<EventWithContext>, Error> {
     let query = format!(
         "SELECT {EVENT}, COALESCE(e.context, c.context) AS context \
          FROM {events} e LEFT JOIN {contexts} c ON c.id = e.context_id \

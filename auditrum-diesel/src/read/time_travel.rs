@@ -21,10 +21,11 @@ use diesel::prelude::*;
 use diesel::sql_types::Jsonb;
 use serde_json::{json, Map, Value};
 
+use super::archived::merge;
 use super::load;
 use super::materialize::{self, key_object, Json, Model, Models, Rows};
 use super::replay::{self, Snapshot};
-use super::{ReadError, RecordKey};
+use super::{ArchivedEvents, AuditEvent, EventWithContext, ReadError, RecordKey};
 use crate::quote;
 use crate::sql;
 use crate::{AuditConfig, TrackSpec};
@@ -79,7 +80,7 @@ where
 {
     let spec = M::track_spec();
     let key = key.record_id();
-    let Some(row) = record_json(conn, config, &spec, &key, at)? else {
+    let Some(row) = record_json(conn, config, &spec, &key, at, None)? else {
         return Ok(None);
     };
     if !row.complete {
@@ -99,7 +100,21 @@ pub fn as_of_json(
     key: &str,
     at: DateTime<Utc>,
 ) -> Result<Option<Value>, ReadError> {
-    Ok(record_json(conn, config, spec, key, at)?.map(|row| Value::Object(row.values)))
+    Ok(record_json(conn, config, spec, key, at, None)?.map(|row| Value::Object(row.values)))
+}
+
+/// [`as_of_json`] with the record's events from `archived` (an archive written by
+/// `archive`) too, for an instant whose events have left the live log.
+pub fn as_of_json_with(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    spec: &TrackSpec,
+    key: &str,
+    at: DateTime<Utc>,
+    archived: &dyn ArchivedEvents,
+) -> Result<Option<Value>, ReadError> {
+    Ok(record_json(conn, config, spec, key, at, Some(archived))?
+        .map(|row| Value::Object(row.values)))
 }
 
 /// A record rebuilt and merged over its live row where that is still the same row.
@@ -115,8 +130,9 @@ fn record_json(
     spec: &TrackSpec,
     key: &str,
     at: DateTime<Utc>,
+    archived: Option<&dyn ArchivedEvents>,
 ) -> Result<Option<RecordRow>, ReadError> {
-    match record_snapshot(conn, config, spec, key, at)? {
+    match record_snapshot(conn, config, spec, key, at, archived)? {
         Lookup::Absent => Ok(None),
         Lookup::NoEvents => Ok(live_row(conn, spec, key)?.map(|values| RecordRow {
             values,
@@ -148,14 +164,20 @@ fn record_snapshot(
     spec: &TrackSpec,
     key: &str,
     at: DateTime<Utc>,
+    archived: Option<&dyn ArchivedEvents>,
 ) -> Result<Lookup, ReadError> {
     let key = normalize(conn, spec, key)?;
-    let keys = load::key_closure(conn, config, spec, &key)?;
-    let events = load::events_of_keys(conn, config, spec, &keys)?;
+    let (keys, events, truncates) = match archived {
+        None => {
+            let keys = load::key_closure(conn, config, spec, &key)?;
+            let events = load::events_of_keys(conn, config, spec, &keys)?;
+            (keys, events, load::truncates(conn, config, spec)?)
+        }
+        Some(archived) => with_archived(conn, config, spec, &key, archived)?,
+    };
     if events.is_empty() {
         return Ok(Lookup::NoEvents);
     }
-    let truncates = load::truncates(conn, config, spec)?;
     let merged = replay::with_truncates(&events, &truncates);
     let lineages = match keys.len() {
         1 => vec![merged],
@@ -166,6 +188,69 @@ fn record_snapshot(
         .filter_map(|lineage| replay::state_at(lineage, spec.key_columns(), at))
         .find(|snapshot| snapshot.key == key)
         .map_or(Lookup::Absent, Lookup::Found))
+}
+
+/// The keys of a record's lineage, its events, and its table's TRUNCATEs.
+type Gathered = (Vec<String>, Vec<AuditEvent>, Vec<AuditEvent>);
+
+/// The keys linked to `key` (live and archived key changes), their events and the table's
+/// TRUNCATEs, from the live log and the archive, each in id order.
+fn with_archived(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    spec: &TrackSpec,
+    key: &str,
+    archived: &dyn ArchivedEvents,
+) -> Result<Gathered, ReadError> {
+    let (schema, table) = (spec.table_schema(), spec.table_name());
+    let older = archived.key_changes_and_truncates(schema, table)?;
+    let mut keys = vec![key.to_owned()];
+    loop {
+        let before = keys.len();
+        for k in keys.clone() {
+            for found in load::key_closure(conn, config, spec, &k)? {
+                if !keys.contains(&found) {
+                    keys.push(found);
+                }
+            }
+        }
+        for e in older.iter().map(|e| &e.event) {
+            let pair = [e.record_id.clone(), e.old_record_id.clone()];
+            if e.old_record_id.is_some() && pair.iter().flatten().any(|k| keys.contains(k)) {
+                keys.extend(
+                    pair.into_iter()
+                        .flatten()
+                        .filter(|k| !keys.contains(k))
+                        .collect::<Vec<_>>(),
+                );
+            }
+        }
+        if keys.len() == before {
+            break;
+        }
+    }
+    let live = |events: Vec<AuditEvent>| {
+        events
+            .into_iter()
+            .map(|event| EventWithContext {
+                event,
+                context: None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let events = merge(
+        live(load::events_of_keys(conn, config, spec, &keys)?),
+        archived.of_keys(schema, table, &keys)?,
+    );
+    let truncates = merge(
+        live(load::truncates(conn, config, spec)?),
+        older
+            .into_iter()
+            .filter(|e| e.event.operation == crate::Operation::Truncate)
+            .collect(),
+    );
+    let events_only = |all: Vec<EventWithContext>| all.into_iter().map(|e| e.event).collect();
+    Ok((keys, events_only(events), events_only(truncates)))
 }
 
 /// A composite key in jsonb's text form, however it was spelled.

@@ -9,10 +9,8 @@ use serde_json::Value;
 
 use super::base::{table_name, Base};
 use super::error::ViewError;
-use crate::read::coalesce;
 use crate::read::{AuditEvent, EventContext};
-use crate::schema::{auditlog, auditlog_context};
-use crate::Operation;
+use crate::{AuditConfig, Operation};
 
 /// A JSON value as text: JSON, so that `"null"` and `null` differ.
 pub(crate) fn value(v: &Value) -> String {
@@ -32,23 +30,52 @@ pub(crate) fn op_badge(op: Operation) -> Markup {
 /// The contexts of `events` (their own, or their context row's), by event id, in one query.
 pub(crate) fn load_contexts(
     conn: &mut PgConnection,
+    config: &AuditConfig,
     events: &[AuditEvent],
 ) -> Result<HashMap<i64, EventContext>, ViewError> {
     let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, Option<EventContext>)> = auditlog::table
-        .left_join(auditlog_context::table)
-        .filter(auditlog::id.eq_any(ids))
-        .select((
-            auditlog::id,
-            coalesce(auditlog::context, auditlog_context::context.nullable()),
-        ))
-        .load(conn)?;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+        #[diesel(sql_type = diesel::sql_types::Jsonb)]
+        context: EventContext,
+    }
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT e.id, COALESCE(e.context, c.context) AS context \
+         FROM {} e LEFT JOIN {} c ON c.id = e.context_id \
+         WHERE e.id = ANY($1) AND COALESCE(e.context, c.context) IS NOT NULL",
+        config.qualified_table(),
+        config.qualified_context_table()
+    ))
+    .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(ids)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|row| (row.id, row.context)).collect())
+}
+
+/// The tables in the log's registry of installed specs, in name order.
+pub(crate) fn tracked_tables(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+) -> Result<Vec<(String, String)>, ViewError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        table_schema: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        table_name: String,
+    }
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT table_schema, table_name FROM {} ORDER BY table_schema, table_name",
+        config.qualified_registry_table()
+    ))
+    .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, ctx)| Some((id, ctx?)))
+        .map(|row| (row.table_schema, row.table_name))
         .collect())
 }
 

@@ -25,6 +25,11 @@ pub struct AsOf {
     /// `jsonl`: one object per line.
     #[arg(long, value_enum, default_value_t = RowFormat::Json)]
     pub format: RowFormat,
+    /// Also the record's archived events: an archive written by `archive` (a directory or
+    /// `s3://bucket/prefix`), its Parquet files read directly. Needs --key.
+    #[cfg(feature = "archive")]
+    #[arg(long, requires = "key")]
+    pub archive: Option<String>,
 }
 
 /// Output formats of rows.
@@ -59,6 +64,15 @@ pub(crate) fn run(args: AsOf, context: &Context) -> Result<(), CliError> {
     let spec = read::installed_spec(&mut conn, &context.config, &args.table)?;
     let mut out = std::io::stdout().lock();
     if let Some(key) = &args.key {
+        #[cfg(feature = "archive")]
+        let row = match &args.archive {
+            Some(location) => {
+                let archive = super::archive::reader(location, context)?;
+                read::as_of_json_with(&mut conn, &context.config, &spec, key, at, &archive)?
+            }
+            None => read::as_of_json(&mut conn, &context.config, &spec, key, at)?,
+        };
+        #[cfg(not(feature = "archive"))]
         let row = read::as_of_json(&mut conn, &context.config, &spec, key, at)?;
         let text = match args.format {
             RowFormat::Json => serde_json::to_string_pretty(&row),

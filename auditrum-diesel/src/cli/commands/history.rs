@@ -25,18 +25,34 @@ pub struct History {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also the record's archived events: an archive written by `archive` (a directory or
+    /// `s3://bucket/prefix`), its Parquet files read directly.
+    #[cfg(feature = "archive")]
+    #[arg(long)]
+    pub archive: Option<String>,
 }
 
 pub(super) fn run(args: History, context: &Context) -> Result<(), CliError> {
     let table = TrackSpec::new(&args.table)?;
     let mut conn = context.connect()?;
-    let events = record_history(
-        &mut conn,
-        &context.config,
-        table.table_schema(),
-        table.table_name(),
-        &args.key,
-    )?;
+    let (schema, name) = (table.table_schema(), table.table_name());
+    #[cfg(feature = "archive")]
+    let events = match &args.archive {
+        Some(location) => {
+            let archive = super::archive::reader(location, context)?;
+            crate::read::record_history_with(
+                &mut conn,
+                &context.config,
+                schema,
+                name,
+                &args.key,
+                &archive,
+            )?
+        }
+        None => record_history(&mut conn, &context.config, schema, name, &args.key)?,
+    };
+    #[cfg(not(feature = "archive"))]
+    let events = record_history(&mut conn, &context.config, schema, name, &args.key)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {

@@ -49,21 +49,19 @@ pub(crate) fn run(args: VerifyChain, context: &Context) -> Result<(), CliError> 
         .with_tips(tips)
         .with_max_transaction_duration(Duration::from_secs(args.max_transaction_duration));
     #[cfg(feature = "archive")]
-    let archive_intact = match &args.archive {
-        Some(location) => super::archive::verify(location, args.format, context)?,
-        None => true,
+    let archive = match &args.archive {
+        Some(location) => Some(super::archive::verify(location, context)?),
+        None => None,
     };
     #[cfg(not(feature = "archive"))]
-    let archive_intact = true;
+    let archive: Option<()> = None;
     let mut conn = context.connect()?;
     let report = chain::verify_with(&mut conn, &context.config, &options)?;
-    match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(std::io::Error::from)?
-        ),
-        Format::Text => print!("{}", text(&report)),
-    }
+    print(&report, archive.as_ref(), args.format)?;
+    #[cfg(feature = "archive")]
+    let archive_intact = archive.as_ref().is_none_or(|check| check.is_intact());
+    #[cfg(not(feature = "archive"))]
+    let archive_intact = true;
     if !archive_intact {
         Err(CliError::ProblemsFound(
             "the archive does not verify (see BROKEN above)".to_owned(),
@@ -76,6 +74,41 @@ pub(crate) fn run(args: VerifyChain, context: &Context) -> Result<(), CliError> 
             report.breaks.len()
         )))
     }
+}
+
+/// The archive's check, when `--archive` was given.
+#[cfg(feature = "archive")]
+type ArchiveCheck = crate::ops::archive::ArchiveCheck;
+#[cfg(not(feature = "archive"))]
+type ArchiveCheck = ();
+
+/// Prints the report: in JSON, one document — the chain report alone, or with `--archive`
+/// `{"archive": <archive check>, "chain": <chain report>}`.
+fn print(
+    report: &ChainReport,
+    archive: Option<&ArchiveCheck>,
+    format: Format,
+) -> Result<(), CliError> {
+    match format {
+        Format::Json => {
+            let document = match archive {
+                Some(archive) => serde_json::json!({ "archive": archive, "chain": report }),
+                None => serde_json::to_value(report).map_err(std::io::Error::from)?,
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&document).map_err(std::io::Error::from)?
+            );
+        }
+        Format::Text => {
+            #[cfg(feature = "archive")]
+            if let Some(archive) = archive {
+                print!("{}", super::archive::text(archive));
+            }
+            print!("{}", text(report));
+        }
+    }
+    Ok(())
 }
 
 /// The tip as JSON text, or the path of a file holding it.

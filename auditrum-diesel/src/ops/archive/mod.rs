@@ -5,7 +5,8 @@
 //! partition is dropped only once the files are synced and read back.
 //!
 //! [`verify_archive`] checks an archive against its manifests and recomputes the chain
-//! from its rows up to the live chain's anchor. See `docs/archive.md`.
+//! from its rows up to the live chain's anchor. [`ArchiveReader`] reads archived events
+//! back for `history --archive` and `as-of --archive`. See `docs/archive.md`.
 
 mod error;
 mod failpoint;
@@ -14,6 +15,7 @@ pub mod manifest;
 mod parquet_file;
 mod payload;
 mod progress;
+mod read;
 mod rows;
 mod run;
 #[cfg(feature = "archive-s3")]
@@ -23,6 +25,7 @@ mod verify;
 
 pub use error::ArchiveError;
 pub use manifest::{ChainCut, FileEntry, Manifest, Ranges};
+pub use read::ArchiveReader;
 pub use rows::Kind;
 pub use run::{archive, ArchiveOptions, ArchiveReport};
 pub use store::Store;

@@ -65,7 +65,12 @@ pub fn archive(
 ) -> Result<ArchiveReport, ArchiveError> {
     let cutoff = purge::cutoff(conn, options.older_than)?;
     let chained = chain_enabled(conn, config)?;
-    if chained {
+    // On an audit replica the primary seals; only exporting leaves its chain alone.
+    let replica = chained && chain::is_replica(conn, config)?;
+    if replica && !options.keep_partition {
+        chain::refuse_cut(conn, config, "archive without --keep-partition")?;
+    }
+    if chained && !replica {
         // Every ended transaction gets its link before its events leave.
         chain::seal(conn, config)?;
     }

@@ -268,7 +268,73 @@ pub(crate) fn check(anchor: (i64, &str), history: &[PurgeEntry], tips: &[ChainTi
     breaks
 }
 
+/// Where the walk over the links starts: the state's anchor, or, when links from before it
+/// are still there (an audit replica keeps what the primary purged), an earlier anchor the
+/// recorded purges went through, if the first link present starts exactly there. Links
+/// forged before a real anchor cannot pass: the first kept real link points at the hash of
+/// the link before it.
+pub(crate) fn start(
+    anchor: (i64, &str),
+    history: &[PurgeEntry],
+    first_link: Option<(i64, &str)>,
+) -> (i64, String) {
+    match first_link {
+        Some((seq, prev)) if seq < anchor.0 => anchors(history)
+            .into_iter()
+            .find(|(s, h)| (*s, h.as_str()) == (seq, prev))
+            .unwrap_or_else(|| (anchor.0, anchor.1.to_owned())),
+        _ => (anchor.0, anchor.1.to_owned()),
+    }
+}
+
 /// Whether a recorded purge removed link `seq`: some purge moved the anchor past it.
 pub(crate) fn purged(seq: i64, history: &[PurgeEntry]) -> bool {
     history.iter().any(|e| e.anchor_seq > seq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn purge(from: (i64, &str), to: (i64, &str)) -> PurgeEntry {
+        PurgeEntry {
+            at: "2026-11-29T00:00:00Z".into(),
+            by: "admin".into(),
+            cutoff: "2026-11-01T00:00:00Z".into(),
+            from_anchor_seq: from.0,
+            from_anchor_hash: from.1.into(),
+            anchor_seq: to.0,
+            anchor_hash: to.1.into(),
+            event_id: None,
+        }
+    }
+
+    #[test]
+    fn the_walk_starts_at_the_state_anchor_unless_earlier_links_start_at_a_recorded_one() {
+        let zeros = "0".repeat(64);
+        let history = [purge((1, &zeros), (40, "h39"))];
+        // The primary: the purged links are gone, the first link is the anchor.
+        assert_eq!(
+            start((40, "h39"), &history, Some((40, "h39"))),
+            (40, "h39".into())
+        );
+        // A replica keeping every link: the walk starts at link 1, the initial anchor.
+        assert_eq!(
+            start((40, "h39"), &history, Some((1, &zeros))),
+            (1, zeros.clone())
+        );
+        // Links before the anchor that start nowhere recorded: the state's anchor stands,
+        // and the walk reports them as out of order.
+        assert_eq!(
+            start((40, "h39"), &history, Some((7, "forged"))),
+            (40, "h39".into())
+        );
+        // The chain's own start is always a valid one (an anchor moved by hand without a
+        // purge is reported by `check`, not here).
+        assert_eq!(
+            start((40, "h39"), &[], Some((1, &zeros))),
+            (1, zeros.clone())
+        );
+        assert_eq!(start((1, &zeros), &[], None), (1, zeros));
+    }
 }

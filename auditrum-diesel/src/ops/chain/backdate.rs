@@ -27,15 +27,18 @@ use super::verify::Break;
 use super::ChainNames;
 use crate::{AuditConfig, Error};
 
-/// Events of chained transactions whose time disagrees with their transaction's.
+/// Events of chained transactions whose time disagrees with their transaction's;
+/// `own_commits`: the transaction ids are this server's (not on an audit replica, whose
+/// commit timestamps say nothing about the primary's transactions).
 pub(crate) fn find(
     conn: &mut PgConnection,
     config: &AuditConfig,
     names: &ChainNames,
     max_transaction_duration: Duration,
+    own_commits: bool,
 ) -> Result<Vec<Break>, Error> {
     let mut breaks = within_transactions(conn, config, names)?;
-    if commit_timestamps_on(conn)? {
+    if own_commits && commit_timestamps_on(conn)? {
         breaks.extend(against_commit(
             conn,
             config,

@@ -68,6 +68,7 @@ pub fn enable(conn: &mut PgConnection, config: &AuditConfig) -> Result<(), Error
 /// Seals every transaction committed since the last call: one link each, in
 /// transaction-id order. Returns how many links it made. Run it often (cron, a timer in
 /// the app): events are tamper-evident from their sealing on. `verify` and `tip` seal first.
+/// Refused on an audit replica, whose chain the primary seals (docs/scaling.md).
 #[tracing::instrument(name = "auditrum.chain.seal", skip_all, fields(audit_table = %config.qualified_table()), err)]
 pub fn seal(conn: &mut PgConnection, config: &AuditConfig) -> Result<i32, Error> {
     #[derive(diesel::QueryableByName)]
@@ -77,6 +78,7 @@ pub fn seal(conn: &mut PgConnection, config: &AuditConfig) -> Result<i32, Error>
     }
     let names = ChainNames::new(config);
     super::verify::require_enabled(conn, &names)?;
+    super::replica::refuse_sealing(conn, &names)?;
     let query = format!("SELECT {}() AS sealed", names.seal_function());
     let sealed: Sealed =
         conn.transaction(|conn| diesel::RunQueryDsl::get_result(diesel::sql_query(query), conn))?;

@@ -22,6 +22,7 @@ mod backdate;
 pub(crate) mod canonical;
 mod enable;
 mod lag;
+mod replica;
 mod tip;
 mod verify;
 pub mod watch;
@@ -32,6 +33,9 @@ pub(crate) use anchor::{purge_history, record_purge};
 pub(crate) use enable::refresh_seal_sql;
 pub use enable::{enable, enable_sql, seal};
 pub use lag::seal_lag;
+#[cfg(feature = "archive")]
+pub(crate) use replica::is_replica;
+pub(crate) use replica::refuse_cut;
 pub(crate) use tip::state_problem;
 pub use tip::{head, tip, ChainTip};
 pub use verify::{verify, verify_with, Break, ChainReport, VerifyOptions};

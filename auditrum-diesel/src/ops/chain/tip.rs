@@ -49,10 +49,14 @@ struct Head {
     anchor_hash: String,
 }
 
-/// Seals what has committed, then returns the tip; `Error::Refused` when the chain is not
-/// enabled or its state row is missing.
+/// Seals what has committed (not on an audit replica: the primary seals), then returns the
+/// tip; `Error::Refused` when the chain is not enabled or its state row is missing.
 pub fn tip(conn: &mut PgConnection, config: &AuditConfig) -> Result<ChainTip, Error> {
-    super::seal(conn, config)?;
+    let names = ChainNames::new(config);
+    super::verify::require_enabled(conn, &names)?;
+    if super::replica::subscription(conn, &names)?.is_none() {
+        super::seal(conn, config)?;
+    }
     head(conn, config)
 }
 

@@ -171,7 +171,9 @@ pub fn verify_with(
         conn,
         &format!("SELECT count(*) AS n FROM {}", names.state_table()),
     )? > 0;
-    if has_state {
+    // On an audit replica the primary seals (see `replica`).
+    let replicated = super::replica::subscription(conn, &names)?.is_some();
+    if has_state && !replicated {
         super::seal(conn, config)?;
     }
     let expected_tip = &options.tips;
@@ -262,7 +264,13 @@ pub fn verify_with(
             } else {
                 Vec::new() // the chain's start is unknown
             };
-            let backdated = backdate::find(conn, config, &names, options.max_transaction_duration)?;
+            let backdated = backdate::find(
+                conn,
+                config,
+                &names,
+                options.max_transaction_duration,
+                !replicated,
+            )?;
             for side in both {
                 record(&mut breaks, side, strays.clone());
                 record(&mut breaks, side, backdated.clone());
@@ -299,7 +307,7 @@ pub fn verify_with(
                     anchor_hash: Some(state.anchor_hash.clone()),
                     purges: history,
                 },
-                commit_timestamps: backdate::commit_timestamps_on(conn)?,
+                commit_timestamps: !replicated && backdate::commit_timestamps_on(conn)?,
                 breaks: breaks.into_values().collect(),
             })
         })
@@ -457,8 +465,13 @@ fn check_links(
             found_by: Vec::new(),
         })
     };
-    let mut expected_seq = state.anchor_seq;
-    let mut prev_hash = state.anchor_hash.clone();
+    let (mut expected_seq, mut prev_hash) = anchor::start(
+        (state.anchor_seq, &state.anchor_hash),
+        history,
+        links
+            .first()
+            .map(|(l, _)| (l.seq, l.prev_hash.as_deref().unwrap_or_default())),
+    );
     for (link, found) in links {
         let l = Some(link);
         if link.seq != expected_seq {
