@@ -383,3 +383,49 @@ fn a_chain_sealed_before_the_upgrade_is_redacted_and_still_verifies() {
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("events hash changed"), "{text}");
 }
+
+#[test]
+fn after_harden_only_the_admin_redacts_and_the_app_cannot_forge_a_redaction() {
+    let (db, mut conn) = chained_with_secrets();
+    let roles = crate::common::Roles::create(&db, "notes");
+    let (app, admin) = (roles.app.clone(), roles.admin.clone());
+    let out = cli(
+        &["harden", "--app-role", &app, "--admin-role", &admin],
+        Some(db.url()),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut as_app = PgConnection::establish(&roles.url_for(&app)).unwrap();
+    for forbidden in [
+        "INSERT INTO auditlog_chain_redaction (event_id, path, digest, redaction_id) VALUES (1, '[\"x\"]', 'd', 1)",
+        "UPDATE auditlog_chain_redaction SET salt = 'x'",
+        "INSERT INTO auditlog_chain_seed VALUES (1, 'x')",
+        "DELETE FROM auditlog_chain_seed",
+        "UPDATE auditlog_chain SET seed = NULL, payload_version = 3",
+        "UPDATE auditlog SET new_data = '{\"$auditrum\": \"redacted\"}' WHERE record_id = '3'",
+    ] {
+        let error = as_app.batch_execute(forbidden).expect_err(forbidden).to_string();
+        assert!(error.contains("permission denied"), "{forbidden}: {error}");
+    }
+    let as_app_cli = cli(
+        &["redact", "notes", "3", "--reason", "app"],
+        Some(&roles.url_for(&app)),
+    );
+    assert_eq!(as_app_cli.status.code(), Some(2), "{}", stdout(&as_app_cli));
+    assert!(
+        stderr(&as_app_cli).contains("permission denied"),
+        "{}",
+        stderr(&as_app_cli)
+    );
+
+    let as_admin = cli(
+        &["redact", "notes", "3", "--reason", "request 3"],
+        Some(&roles.url_for(&admin)),
+    );
+    assert_eq!(as_admin.status.code(), Some(0), "{}", stderr(&as_admin));
+    assert_eq!(
+        count(&mut conn, &format!("SELECT count(*) FROM auditlog WHERE operation = 'REDACT' AND new_data->>'by' = '{admin}'")),
+        1
+    );
+    let (code, text) = verify(&db, &[]);
+    assert_eq!(code, Some(0), "{text}");
+}

@@ -135,7 +135,7 @@ fn text(report: &RedactReport) -> String {
         if report.vacuumed {
             out.push_str("old row versions removed from disk:\n");
         } else {
-            out.push_str("the erased values stay in the tables' files until you run:\n");
+            out.push_str("the erased values stay in the tables' files until you run (once no transaction older than the redaction runs):\n");
         }
         for statement in &report.vacuum_sql {
             out.push_str(&format!("  {statement};\n"));

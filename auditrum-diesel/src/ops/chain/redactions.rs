@@ -230,3 +230,24 @@ pub(crate) fn check(
         .collect();
     Ok((breaks, summaries))
 }
+
+/// Deletes the seeds, salts and digests of events that are gone (purged, archived): called
+/// by the operations that remove events, in their transaction. A chain enabled by an older
+/// version has no such tables: nothing to do.
+pub(crate) fn forget_removed_events(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+) -> Result<(), Error> {
+    let names = ChainNames::new(config);
+    if super::require_upgraded(conn, &names).is_err() {
+        return Ok(());
+    }
+    for table in [names.seed_table(), names.redaction_table()] {
+        diesel::sql_query(format!(
+            "DELETE FROM {table} r WHERE NOT EXISTS (SELECT FROM {events} e WHERE e.id = r.event_id)",
+            events = config.qualified_table()
+        ))
+        .execute(conn)?;
+    }
+    Ok(())
+}

@@ -79,7 +79,9 @@ pub struct RedactReport {
     pub rehashed: Vec<Rehash>,
     /// The statements that remove the erased values' old row versions from disk.
     pub vacuum_sql: Vec<String>,
-    /// Whether they were run.
+    /// Whether they were run, after every transaction older than the redaction had ended
+    /// (`false` with `vacuum` on: one was still running after 30 s, and the row versions it
+    /// can see were kept; run the statements again).
     pub vacuumed: bool,
     /// Whether nothing was changed.
     pub dry_run: bool,
@@ -143,12 +145,12 @@ pub fn redact(
         Ok(report)
     })?;
     if report.entry_id.is_some() {
+        let committed = vacuum::now(conn)?;
         if chained {
             super::chain::seal(conn, config)?;
         }
         if options.vacuum {
-            vacuum::run(conn, &report.vacuum_sql)?;
-            report.vacuumed = true;
+            report.vacuumed = vacuum::run(conn, &report.vacuum_sql, &committed)?;
         }
     }
     Ok(report)

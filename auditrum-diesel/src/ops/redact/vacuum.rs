@@ -5,6 +5,8 @@
 //! its statistics (whose most common values may hold them too). It cannot run inside a
 //! transaction, so it runs after the redaction commits.
 
+use std::time::{Duration, Instant};
+
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text};
@@ -53,10 +55,55 @@ pub(crate) fn statements(
         .collect())
 }
 
-/// Runs them, one at a time, outside any transaction.
-pub(crate) fn run(conn: &mut PgConnection, statements: &[String]) -> Result<(), Error> {
+/// How long [`run`] waits for transactions older than the redaction.
+const WAIT_FOR_OLDER: Duration = Duration::from_secs(30);
+
+/// Runs them, one at a time, outside any transaction, once no transaction of this database
+/// that started before `since` (the redaction's commit) is still running: `VACUUM FULL`
+/// keeps the row versions such a transaction may still see. Returns whether it could wait
+/// for them all (if not, the old versions a running transaction can see are kept: run the
+/// statements again once it ended).
+pub(crate) fn run(
+    conn: &mut PgConnection,
+    statements: &[String],
+    since: &str,
+) -> Result<bool, Error> {
+    #[derive(QueryableByName)]
+    struct Older {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let started = Instant::now();
+    let complete = loop {
+        let older: Older = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()
+               AND backend_xmin IS NOT NULL AND xact_start < $1::timestamptz",
+        )
+        .bind::<Text, _>(since)
+        .get_result(conn)?;
+        if older.n == 0 {
+            break true;
+        }
+        if started.elapsed() > WAIT_FOR_OLDER {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     for statement in statements {
         conn.batch_execute(statement)?;
     }
-    Ok(())
+    Ok(complete)
+}
+
+/// The instant after which a transaction cannot see the erased values: now, once the
+/// redaction committed.
+pub(crate) fn now(conn: &mut PgConnection) -> Result<String, Error> {
+    #[derive(QueryableByName)]
+    struct Now {
+        #[diesel(sql_type = Text)]
+        now: String,
+    }
+    let now: Now = diesel::sql_query("SELECT clock_timestamp()::text AS now").get_result(conn)?;
+    Ok(now.now)
 }
