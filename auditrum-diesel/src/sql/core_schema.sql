@@ -10,8 +10,8 @@ END
 $auditrum$;
 -- Events the log writes about itself: a schema change of an audited table (the DDL guard
 -- installed by `harden`), a retention cut (`purge` with the hash chain on) and an erasure
--- (`redact`). Added only
--- when missing: ALTER TYPE needs the type's owner even when the value exists.
+-- (`redact`). Added only when missing: ALTER TYPE needs the type's owner even when the
+-- value exists.
 DO $auditrum$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_enum WHERE enumtypid = {{operation_type_literal}}::regtype AND enumlabel = 'DDL') THEN
