@@ -193,16 +193,12 @@ pub fn verify_archive(
             }
         }
         let rehashed = redactions::rehashed(&records);
-        check_chain(
-            conn,
-            config,
-            &manifests,
-            &links,
-            &by_txid,
-            &event_txids,
-            &rehashed,
-            &mut check,
-        )?;
+        let events = ArchivedEvents {
+            by_txid: &by_txid,
+            event_txids: &event_txids,
+            rehashed: &rehashed,
+        };
+        check_chain(conn, config, &manifests, &links, &events, &mut check)?;
     }
     Ok(check)
 }
@@ -266,17 +262,30 @@ fn read_file<R: super::rows::ArchivedRow>(
     }
 }
 
+/// What the archived events give the chain check.
+struct ArchivedEvents<'a> {
+    /// Each transaction's event digests.
+    by_txid: &'a HashMap<i64, Vec<(i64, String)>>,
+    /// Event id → transaction.
+    event_txids: &'a BTreeMap<i64, i64>,
+    /// Links re-hashed by a redaction: seq → (version 1 hash, version 2 hash).
+    rehashed: &'a HashMap<i64, (String, String)>,
+}
+
 /// Recomputes the archived links from the archived events and joins them to the live chain.
 fn check_chain(
     conn: &mut PgConnection,
     config: &AuditConfig,
     manifests: &[Manifest],
     links: &[LinkRow],
-    by_txid: &HashMap<i64, Vec<(i64, String)>>,
-    event_txids: &BTreeMap<i64, i64>,
-    rehashed: &HashMap<i64, (String, String)>,
+    events: &ArchivedEvents,
     check: &mut ArchiveCheck,
 ) -> Result<(), ArchiveError> {
+    let ArchivedEvents {
+        by_txid,
+        event_txids,
+        rehashed,
+    } = events;
     let names = ChainNames::new(config);
     let state: LiveState = diesel::sql_query(format!(
         "SELECT chained_after_id, anchor_seq, anchor_hash FROM {}",
