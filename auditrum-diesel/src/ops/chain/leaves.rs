@@ -92,7 +92,8 @@ pub(crate) fn event_payload_sql(link_seed: &str, tables: Option<(&str, &str)>) -
         ),
         None => (event_seed_of_link, "{derived}", String::new()),
     };
-    let derived = sha_sql(&format!("{event_seed} || '|' || p.path"));
+    // The event's seed once per event (a one-row subquery), not once per value.
+    let derived = sha_sql("ev.seed || '|' || p.path");
     let salt = salt.replace("{derived}", &derived);
     let computed = sha_sql(&format!("{salt} || '|' || p.path || '|' || p.value"));
     let digest = if tables.is_some() {
@@ -102,7 +103,7 @@ pub(crate) fn event_payload_sql(link_seed: &str, tables: Option<(&str, &str)>) -
     };
     format!(
         "({HEADER_SQL} || COALESCE((SELECT string_agg(E'\\n' || p.path || '=' || {digest}, '' ORDER BY p.path COLLATE \"C\") \
-         FROM {leaves} p{digest_join}), ''))",
+         FROM (SELECT {event_seed} AS seed) ev CROSS JOIN {leaves} p{digest_join}), ''))",
         leaves = leaves_sql()
     )
 }
