@@ -408,8 +408,8 @@ pub(crate) fn require_upgraded(conn: &mut PgConnection, names: &ChainNames) -> R
     let upgraded: Upgraded = diesel::sql_query(format!(
         "SELECT to_regclass({}) IS NOT NULL AND EXISTS (
              SELECT FROM pg_attribute WHERE attrelid = to_regclass({}) AND attname = 'payload_version' AND NOT attisdropped) AS upgraded",
-        crate::sql::quote::literal(&names.redaction_table()),
-        crate::sql::quote::literal(&names.chain_table()),
+        crate::quote::literal(&names.redaction_table()),
+        crate::quote::literal(&names.chain_table()),
     ))
     .get_result(conn)?;
     if !upgraded.upgraded {

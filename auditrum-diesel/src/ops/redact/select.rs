@@ -157,7 +157,7 @@ pub(crate) fn write_markers(
         let parts = leaf.parts();
         match parts.as_slice() {
             [column] if column == "record_id" || column == "old_record_id" => {
-                let column = crate::sql::quote::ident(column);
+                let column = crate::quote::ident(column);
                 diesel::sql_query(format!("UPDATE {events} SET {column} = $2 WHERE id = $1"))
                     .bind::<BigInt, _>(leaf.event_id)
                     .bind::<Text, _>(REDACTED_JSON)

@@ -11,7 +11,7 @@ mod update;
 
 use sha2::{Digest, Sha256};
 
-use super::quote;
+use crate::quote;
 use crate::{AuditConfig, Operation, TrackSpec};
 
 /// Everything the generators need: the spec (validated) and the audit log it writes to.
