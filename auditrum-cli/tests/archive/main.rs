@@ -8,6 +8,7 @@ mod dir;
 mod duckdb;
 mod interrupted;
 mod memory;
+mod redacted;
 mod s3;
 
 use std::path::{Path, PathBuf};
