@@ -21,17 +21,27 @@ pub fn installed_spec(
     table: &str,
 ) -> Result<TrackSpec, ReadError> {
     let wanted = TrackSpec::new(table)?;
+    if let Some(spec) = registered_spec(conn, config, wanted.table_schema(), wanted.table_name())? {
+        return Ok(spec);
+    }
+    Ok(introspect::complete(conn, wanted, true)?)
+}
+
+/// The spec the log's registry holds for `schema.table`, if any (and if it still reads).
+pub(crate) fn registered_spec(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    schema: &str,
+    table: &str,
+) -> QueryResult<Option<TrackSpec>> {
     let sql = format!(
         "SELECT spec::text AS spec FROM {} WHERE table_schema = $1 AND table_name = $2",
         config.qualified_registry_table()
     );
     let installed: Option<Installed> = diesel::sql_query(sql)
-        .bind::<Text, _>(wanted.table_schema())
-        .bind::<Text, _>(wanted.table_name())
+        .bind::<Text, _>(schema)
+        .bind::<Text, _>(table)
         .get_result(conn)
         .optional()?;
-    if let Some(spec) = installed.and_then(|row| serde_json::from_str(&row.spec).ok()) {
-        return Ok(spec);
-    }
-    Ok(introspect::complete(conn, wanted, true)?)
+    Ok(installed.and_then(|row| serde_json::from_str(&row.spec).ok()))
 }
