@@ -87,7 +87,7 @@ impl BlameLine {
                 }
             }
             // A table-wide event, or one the log wrote about itself: no field of the row.
-            Operation::Truncate | Operation::Ddl | Operation::Purge => {}
+            Operation::Truncate | Operation::Ddl | Operation::Purge | Operation::Redact => {}
         }
         BlameLine {
             id: event.id,

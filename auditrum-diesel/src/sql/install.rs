@@ -203,7 +203,7 @@ fn tgtype(operation: Operation) -> i32 {
         Operation::Delete => 8,
         Operation::Update => 16,
         Operation::Truncate => 32,
-        Operation::Ddl | Operation::Purge => {
+        Operation::Ddl | Operation::Purge | Operation::Redact => {
             unreachable!("{operation}: not a captured operation (only Operation::ALL has triggers)")
         }
     }
@@ -217,7 +217,7 @@ fn trigger(capture: &Capture, operation: Operation) -> String {
         Operation::Update => " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
         Operation::Delete => " REFERENCING OLD TABLE AS old_rows",
         Operation::Truncate => "",
-        Operation::Ddl | Operation::Purge => {
+        Operation::Ddl | Operation::Purge | Operation::Redact => {
             unreachable!("{operation}: not a captured operation (only Operation::ALL has triggers)")
         }
     };

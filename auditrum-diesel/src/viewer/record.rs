@@ -80,7 +80,7 @@ pub(crate) fn blame(events: &[AuditEvent]) -> Option<BTreeMap<String, Blame>> {
                 }
             }
             Operation::Delete | Operation::Truncate => fields = None,
-            Operation::Ddl | Operation::Purge => {}
+            Operation::Ddl | Operation::Purge | Operation::Redact => {}
         }
     }
     fields

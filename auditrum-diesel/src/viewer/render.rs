@@ -130,7 +130,7 @@ pub(crate) fn changes(event: &AuditEvent) -> Markup {
             .collect(),
         Operation::Truncate => Vec::new(),
         // What the log recorded about itself: command tag, object, statement; or the cut.
-        Operation::Ddl | Operation::Purge => sorted(event.new_data.as_ref())
+        Operation::Ddl | Operation::Purge | Operation::Redact => sorted(event.new_data.as_ref())
             .into_iter()
             .map(|(c, v)| (c, None, Some(v)))
             .collect(),
@@ -193,6 +193,7 @@ pub(crate) fn summary(event: &AuditEvent) -> String {
             .unwrap_or_default()
             .to_owned(),
         Operation::Purge => "retention cut of the hash chain".to_owned(),
+        Operation::Redact => "erasure of recorded values (redact)".to_owned(),
     }
 }
 

@@ -3,8 +3,8 @@
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 
-use super::canonical;
 use super::ChainNames;
+use super::{canonical, leaves};
 use crate::quote;
 use crate::sql::template;
 use crate::{AuditConfig, Error};
@@ -34,7 +34,12 @@ pub fn enable_sql(config: &AuditConfig) -> String {
             ("audit_table", config.qualified_table()),
             ("context_table", config.qualified_context_table()),
             ("seal_function", names.seal_function()),
-            ("events_hash", canonical::events_hash_sql()),
+            ("seed_table", names.seed_table()),
+            ("redaction_table", names.redaction_table()),
+            (
+                "events_hash",
+                canonical::events_hash_of(&leaves::event_payload_sql("todo.seed", None)),
+            ),
             ("link_hash", canonical::seal_link_hash_sql()),
         ],
     )

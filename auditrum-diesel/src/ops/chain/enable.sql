@@ -18,6 +18,31 @@ CREATE TABLE IF NOT EXISTS {{chain_table}} (
     started_at timestamptz NOT NULL,
     sealed_at timestamptz NOT NULL DEFAULT now()
 );
+-- Payload version 2 (salted per-value digests, so values can be erased later): the link's
+-- random seed, deleted when a redaction touches the link. Links sealed by an older version
+-- keep version 1; 3 is a version 1 link a redaction re-hashed as version 2 (its REDACT
+-- event records both hashes).
+ALTER TABLE {{chain_table}} ADD COLUMN IF NOT EXISTS payload_version smallint NOT NULL DEFAULT 1;
+ALTER TABLE {{chain_table}} ADD COLUMN IF NOT EXISTS seed uuid;
+
+-- After a redaction: the seed of each event of a touched link that the redaction left
+-- alone (derived from the link's seed, which is deleted)…
+CREATE TABLE IF NOT EXISTS {{seed_table}} (
+    event_id bigint PRIMARY KEY,
+    seed text NOT NULL
+);
+-- …and, for each event it touched, the salt of every value kept, and the digest of every
+-- value erased with the REDACT event that erased it. Never the erased value, nor its salt.
+CREATE TABLE IF NOT EXISTS {{redaction_table}} (
+    event_id bigint NOT NULL,
+    path text NOT NULL,
+    salt text,
+    digest text,
+    redaction_id bigint,
+    PRIMARY KEY (event_id, path),
+    CHECK ((salt IS NULL) <> (digest IS NULL)),
+    CHECK ((digest IS NULL) = (redaction_id IS NULL))
+);
 
 -- The head of the chain (one row): the last link; where verification starts (the anchor,
 -- moved by purge); the last event id from before the chain; and the transaction-id
@@ -33,12 +58,15 @@ CREATE TABLE IF NOT EXISTS {{state_table}} (
     last_hash text NOT NULL DEFAULT repeat('0', 64)
 );
 
--- `purge` records its cut as an event of its own (the core schema adds the value too).
+-- `purge` and `redact` record themselves as events (the core schema adds the values too).
 -- Only when missing: ALTER TYPE needs the type's owner, who may not be the one enabling.
 DO $auditrum$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_enum WHERE enumtypid = {{operation_type_literal}}::regtype AND enumlabel = 'PURGE') THEN
         ALTER TYPE {{operation_type}} ADD VALUE IF NOT EXISTS 'PURGE';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_enum WHERE enumtypid = {{operation_type_literal}}::regtype AND enumlabel = 'REDACT') THEN
+        ALTER TYPE {{operation_type}} ADD VALUE IF NOT EXISTS 'REDACT';
     END IF;
 END
 $auditrum$;
@@ -50,8 +78,8 @@ INSERT INTO {{state_table}} (chained_after_id, sealed_below_txid)
 SELECT COALESCE(max(id), 0), pg_snapshot_xmin(pg_current_snapshot())::text::bigint FROM {{audit_table}}
 ON CONFLICT (singleton) DO NOTHING;
 
--- Seals every committed transaction not sealed yet, in transaction-id order; returns how
--- many links it made. A running transaction's events are invisible here: it is sealed by a
+-- Seals every committed transaction not sealed yet, in transaction-id order, with payload
+-- version 2 and a random seed per link; returns how many links it made. A running transaction's events are invisible here: it is sealed by a
 -- later run, after it commits. Below `sealed_below_txid` (the oldest transaction running
 -- at the previous run) every transaction had ended and is sealed, so each run looks only at
 -- the events of transactions at or above it (through the txid index). One sealer at a time
@@ -78,24 +106,26 @@ BEGIN
             USING ERRCODE = 'no_data_found';
     END IF;
     FOR events IN
-        WITH todo AS (
-            SELECT DISTINCT e.txid FROM {{audit_table}} e
-             WHERE e.txid >= head.sealed_below_txid AND e.id > head.chained_after_id
-            EXCEPT
-            SELECT l.txid FROM {{chain_table}} l WHERE l.txid >= head.sealed_below_txid
+        WITH todo AS MATERIALIZED (
+            SELECT t.txid, gen_random_uuid() AS seed FROM (
+                SELECT DISTINCT e.txid FROM {{audit_table}} e
+                 WHERE e.txid >= head.sealed_below_txid AND e.id > head.chained_after_id
+                EXCEPT
+                SELECT l.txid FROM {{chain_table}} l WHERE l.txid >= head.sealed_below_txid
+            ) t
         )
-        SELECT e.txid, count(*)::integer AS n, min(e.id) AS first_id, max(e.id) AS last_id,
+        SELECT e.txid, todo.seed, count(*)::integer AS n, min(e.id) AS first_id, max(e.id) AS last_id,
                min(e.changed_at) AS started_at,
                {{events_hash}} AS hash
           FROM todo JOIN {{audit_table}} e ON e.txid = todo.txid
           LEFT JOIN {{context_table}} c ON c.id = e.context_id
-         GROUP BY e.txid
+         GROUP BY e.txid, todo.seed
          ORDER BY e.txid
     LOOP
         head.last_seq := head.last_seq + 1;
         link := {{link_hash}};
-        INSERT INTO {{chain_table}} (seq, txid, event_count, first_event_id, last_event_id, events_hash, prev_hash, link_hash, started_at)
-        VALUES (head.last_seq, events.txid, events.n, events.first_id, events.last_id, events.hash, head.last_hash, link, events.started_at);
+        INSERT INTO {{chain_table}} (seq, txid, event_count, first_event_id, last_event_id, events_hash, prev_hash, link_hash, started_at, payload_version, seed)
+        VALUES (head.last_seq, events.txid, events.n, events.first_id, events.last_id, events.hash, head.last_hash, link, events.started_at, 2, events.seed);
         head.last_hash := link;
         sealed := sealed + 1;
     END LOOP;

@@ -28,7 +28,7 @@ impl Capture<'_> {
             Operation::Update => update::statement(self),
             Operation::Delete => delete::statement(self),
             Operation::Truncate => truncate::statement(self),
-            Operation::Ddl | Operation::Purge => unreachable!(
+            Operation::Ddl | Operation::Purge | Operation::Redact => unreachable!(
                 "{operation}: not a captured operation (only Operation::ALL has triggers)"
             ),
         }
