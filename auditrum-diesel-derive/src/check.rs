@@ -173,13 +173,14 @@ fn infer_table_name(name: &str) -> String {
     result
 }
 
+/// The rule `TrackSpec` applies to names (`auditrum_diesel_rules::name_problem`).
 fn check_sql_name(cx: &mut Ctxt, lit: &LitStr, option: &str) {
-    let value = lit.value();
-    if value.is_empty() || value.contains('\0') {
+    if let Some(reason) = auditrum_diesel_rules::name_problem(&lit.value()) {
         cx.error(
             lit.span(),
             format!(
-                "malformed `{option}`: a name must be non-empty without NUL bytes, as in `{}`",
+                "malformed `{option}`: {reason}; a name is non-empty, without control \
+                 characters or `$auditrum$`, as in `{}`",
                 form_of(option)
             ),
         );
@@ -349,19 +350,10 @@ impl Lists<'_> {
     }
 }
 
-/// The condition is embedded in the trigger body; refuse what `TrackSpec` would refuse at
-/// run time (kept in step with `check_condition` in `auditrum-diesel/src/spec.rs`).
+/// The condition is embedded in the trigger body; refuse what `TrackSpec` refuses at run
+/// time: the rule is `auditrum_diesel_rules::condition_problem`, shared by both.
 fn check_condition(cx: &mut Ctxt, lit: &LitStr) {
-    let condition = lit.value();
-    let reason = if condition.trim().is_empty() {
-        "it is empty"
-    } else if condition.contains('\0') {
-        "it contains a NUL byte"
-    } else if condition.contains("$auditrum$") {
-        "it contains `$auditrum$`, which delimits the trigger body"
-    } else if condition.contains(';') {
-        "it contains `;`"
-    } else {
+    let Some(reason) = auditrum_diesel_rules::condition_problem(&lit.value()) else {
         return;
     };
     cx.error(

@@ -40,6 +40,8 @@ fn expand(input: &DeriveInput, spec: &Spec) -> TokenStream {
         impl #impl_generics ::auditrum_diesel::Audited for #ident #ty_generics #where_clause {
             fn track_spec() -> ::auditrum_diesel::TrackSpec {
                 #build
+                    .build()
+                    .expect("#[derive(Audited)] checked the spec's rules at compile time")
             }
         }
 
@@ -54,12 +56,11 @@ fn expand(input: &DeriveInput, spec: &Spec) -> TokenStream {
     }
 }
 
-/// `TrackSpec::new(table)...`: only the options that are set.
+/// `TrackSpec::builder(table)...`: only the options that are set.
 fn builder(spec: &Spec) -> TokenStream {
     let table = &spec.table;
     let mut chain = quote! {
-        ::auditrum_diesel::TrackSpec::new(#table)
-            .expect("#[derive(Audited)] checked the table name")
+        ::auditrum_diesel::TrackSpec::builder(#table)
     };
     if let Some(schema) = &spec.schema {
         chain.extend(quote!(.schema(#schema)));

@@ -67,7 +67,7 @@ pub enum SpecError {
         table: String,
     },
     /// The `condition` is empty or cannot be embedded.
-    #[error("table {table}: invalid condition {condition:?}: {reason}")]
+    #[error("table {table}: invalid condition {condition:?}: {reason}; a condition is one SQL expression over the row `NEW`")]
     InvalidCondition {
         /// The table.
         table: String,

@@ -19,7 +19,7 @@ pub(crate) type Installed = BTreeMap<(String, String), TrackSpec>;
 
 /// A spec's table, as the key of [`Installed`].
 pub(crate) fn key(spec: &TrackSpec) -> (String, String) {
-    (spec.table_schema().to_owned(), spec.table_name().to_owned())
+    (spec.schema().to_owned(), spec.table().to_owned())
 }
 
 /// One step that brings the audit setup in line with the registry.
@@ -67,7 +67,7 @@ impl Change {
             Change::CoreSchema { .. } => Ok(core_schema_sql(config)),
             Change::UpgradeCore { from, specs, .. } => upgrade_sql(config, from, specs),
             Change::Track { spec } | Change::Retrack { spec, .. } => install_sql(spec, config),
-            Change::Untrack { previous } => uninstall_sql(previous, config),
+            Change::Untrack { previous } => uninstall_sql(&previous.name(), config),
         }
     }
 
@@ -76,7 +76,7 @@ impl Change {
         match self {
             Change::CoreSchema { .. } => Ok(core_schema_down_sql(config)),
             Change::UpgradeCore { from, .. } => Ok(downgrade_refused_sql(config, from)),
-            Change::Track { spec } => uninstall_sql(spec, config),
+            Change::Track { spec } => uninstall_sql(&spec.name(), config),
             Change::Retrack { previous, .. } | Change::Untrack { previous } => {
                 install_sql(previous, config)
             }
@@ -92,9 +92,9 @@ impl Change {
             Change::Retrack { spec, .. } => ("retrack", spec),
             Change::Untrack { previous } => ("untrack", previous),
         };
-        let table = match spec.table_schema() {
-            "public" => spec.table_name().to_owned(),
-            schema => format!("{schema}_{}", spec.table_name()),
+        let table = match spec.schema() {
+            "public" => spec.table().to_owned(),
+            schema => format!("{schema}_{}", spec.table()),
         };
         let table: String = table
             .chars()

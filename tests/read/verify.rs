@@ -130,10 +130,11 @@ fn replica_mode_deletes_and_reinserts_and_conditions() {
     );
     track(
         &mut conn,
-        &TrackSpec::new("flagged")
-            .unwrap()
+        &TrackSpec::builder("flagged")
             .columns(["id", "on_", "v"])
-            .condition("NEW.on_"),
+            .condition("NEW.on_")
+            .build()
+            .unwrap(),
     );
     let report = verify_history(&mut conn, &AuditConfig::default(), &options(None)).unwrap();
     let users: Vec<&str> = report.findings.iter().map(|f| f.problem.as_str()).collect();

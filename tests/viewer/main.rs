@@ -61,19 +61,24 @@ impl Fixture {
         );
         track(
             &mut reader,
-            &TrackSpec::new("users")
-                .unwrap()
-                .columns(["id", "email", "name"]),
+            &TrackSpec::builder("users")
+                .columns(["id", "email", "name"])
+                .build()
+                .unwrap(),
         );
         track(
             &mut reader,
-            &TrackSpec::new("orders")
-                .unwrap()
-                .columns(["id", "user_id", "total"]),
+            &TrackSpec::builder("orders")
+                .columns(["id", "user_id", "total"])
+                .build()
+                .unwrap(),
         );
         track(
             &mut reader,
-            &TrackSpec::new("items").unwrap().columns(["id", "label"]),
+            &TrackSpec::builder("items")
+                .columns(["id", "label"])
+                .build()
+                .unwrap(),
         );
         let mut conn = AuditedConnection::establish(db.url()).unwrap();
         let web = |request: &str, user: &str| {

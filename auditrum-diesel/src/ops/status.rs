@@ -170,7 +170,7 @@ fn drift(
         Err(e) => return Ok(vec![format!("the registry holds an unreadable spec ({e})")]),
     };
     let mut problems = Vec::new();
-    if spec.table_schema() != row.table_schema || spec.table_name() != row.table_name {
+    if spec.schema() != row.table_schema || spec.table() != row.table_name {
         problems.push("the registry entry names another table than its spec".to_owned());
     }
     if spec.fingerprint() != row.fingerprint {
@@ -201,7 +201,7 @@ fn table_exists(conn: &mut PgConnection, spec: &TrackSpec) -> Result<bool, Error
         #[diesel(sql_type = diesel::sql_types::Bool)]
         exists: bool,
     }
-    let table = crate::sql::quote::qualified(spec.table_schema(), spec.table_name());
+    let table = crate::sql::quote::qualified(spec.schema(), spec.table());
     let found: Exists = diesel::sql_query("SELECT to_regclass($1) IS NOT NULL AS exists")
         .bind::<Text, _>(&table)
         .get_result(conn)?;
@@ -211,27 +211,17 @@ fn table_exists(conn: &mut PgConnection, spec: &TrackSpec) -> Result<bool, Error
 /// Columns the spec names that the table lost (every write then fails), and columns the
 /// table gained that a spec tracking "all but …" does not know (not audited).
 fn column_drift(conn: &mut PgConnection, spec: &TrackSpec) -> Result<Vec<String>, Error> {
-    let live = match introspect::complete(
-        conn,
-        TrackSpec::new("x")?
-            .schema(spec.table_schema())
-            .table(spec.table_name()),
-        false,
-    ) {
+    let live = match introspect::columns(conn, &spec.name()) {
         Ok(live) => live,
         Err(Error::TableNotFound { .. }) => return Ok(Vec::new()), // reported by the triggers' check
         Err(e) => return Err(e),
     };
-    let live: Vec<String> = live
-        .known_columns()
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
+    let live: Vec<String> = live.into_iter().map(|c| c.name).collect();
     let mut problems = Vec::new();
     let named = spec
-        .key_columns()
+        .key()
         .iter()
-        .chain(spec.meta_columns())
+        .chain(spec.meta())
         .cloned()
         .chain(spec.tracked_columns().into_iter().map(|c| c.name));
     let mut reported = Vec::new();
@@ -246,7 +236,7 @@ fn column_drift(conn: &mut PgConnection, spec: &TrackSpec) -> Result<Vec<String>
     if spec.tracks_all_columns_of_the_table() {
         for column in live
             .iter()
-            .filter(|c| !spec.known_columns().iter().any(|k| &k.name == *c))
+            .filter(|c| !spec.columns().iter().any(|k| &k.name == *c))
         {
             problems.push(format!(
                 "column {column} was added after the spec was installed and is not audited: re-install the spec (`track`, or `makemigrations`)"

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use super::ReadError;
-use crate::{introspect, AuditConfig, TrackSpec};
+use crate::{introspect, AuditConfig, TableName, TrackSpec};
 
 #[derive(QueryableByName)]
 struct Installed {
@@ -20,18 +20,18 @@ pub fn installed_spec(
     config: &AuditConfig,
     table: &str,
 ) -> Result<TrackSpec, ReadError> {
-    let wanted = TrackSpec::new(table)?;
+    let wanted = TableName::parse(table)?;
     let sql = format!(
         "SELECT spec::text AS spec FROM {} WHERE table_schema = $1 AND table_name = $2",
         config.qualified_registry_table()
     );
     let installed: Option<Installed> = diesel::sql_query(sql)
-        .bind::<Text, _>(wanted.table_schema())
-        .bind::<Text, _>(wanted.table_name())
+        .bind::<Text, _>(wanted.schema())
+        .bind::<Text, _>(wanted.table())
         .get_result(conn)
         .optional()?;
     if let Some(spec) = installed.and_then(|row| serde_json::from_str(&row.spec).ok()) {
         return Ok(spec);
     }
-    Ok(introspect::complete(conn, wanted, true)?)
+    Ok(introspect::complete(conn, TrackSpec::builder(table), true)?)
 }

@@ -8,7 +8,7 @@ use diesel::sql_types::Text;
 use serde_json::Value;
 
 use super::{AuditEvent, ReadError};
-use crate::{AuditConfig, TrackSpec};
+use crate::{AuditConfig, TableName, TrackSpec};
 
 #[derive(QueryableByName)]
 struct Installed {
@@ -22,13 +22,13 @@ pub(super) fn audited_spec(
     config: &AuditConfig,
     table: &str,
 ) -> Result<TrackSpec, ReadError> {
-    let wanted = TrackSpec::new(table)?;
+    let wanted = TableName::parse(table)?;
     let installed: Option<Installed> = diesel::sql_query(format!(
         "SELECT spec::text AS spec FROM {} WHERE table_schema = $1 AND table_name = $2",
         config.qualified_registry_table()
     ))
-    .bind::<Text, _>(wanted.table_schema())
-    .bind::<Text, _>(wanted.table_name())
+    .bind::<Text, _>(wanted.schema())
+    .bind::<Text, _>(wanted.table())
     .get_result(conn)
     .optional()?;
     installed
@@ -44,7 +44,7 @@ pub(super) fn audited_spec(
 pub(super) fn check_columns(event: &AuditEvent, spec: &TrackSpec) -> Result<(), ReadError> {
     let tracked = spec.tracked_columns();
     let allowed = |column: &str| {
-        spec.key_columns().iter().any(|k| k == column) || tracked.iter().any(|c| c.name == column)
+        spec.key().iter().any(|k| k == column) || tracked.iter().any(|c| c.name == column)
     };
     let named = [&event.diff, &event.old_data, &event.new_data]
         .into_iter()

@@ -12,7 +12,7 @@ use super::error::ViewError;
 use super::{layout, render, State};
 use crate::read::{filter, AuditEvent, EventQuery, Page};
 use crate::schema::{auditlog, auditlog_tracked};
-use crate::{Operation, TrackSpec};
+use crate::{Operation, TableName};
 
 /// The list's filters, as the form sends them; empty means "any".
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -56,8 +56,8 @@ impl Filters {
     fn query(&self) -> Result<EventQuery<'static>, ViewError> {
         let mut query = AuditEvent::query();
         if !self.table.is_empty() {
-            let spec = TrackSpec::new(&self.table)?;
-            let (schema, table) = (spec.table_schema(), spec.table_name());
+            let spec = TableName::parse(&self.table)?;
+            let (schema, table) = (spec.schema(), spec.table());
             query = match self.key.is_empty() {
                 true => query.filter(filter::table_of(schema, table)),
                 false => query.filter(filter::record_of((schema, table), self.key.as_str())),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::read::{record_history, EventWithContext};
-use crate::{Operation, TrackSpec};
+use crate::{Operation, TableName};
 
 use clap::Args;
 
@@ -28,13 +28,13 @@ pub struct History {
 }
 
 pub(super) fn run(args: History, context: &Context) -> Result<(), CliError> {
-    let table = TrackSpec::new(&args.table)?;
+    let table = TableName::parse(&args.table)?;
     let mut conn = context.connect()?;
     let events = record_history(
         &mut conn,
         &context.config,
-        table.table_schema(),
-        table.table_name(),
+        table.schema(),
+        table.table(),
         &args.key,
     )?;
     let mut out = std::io::stdout().lock();

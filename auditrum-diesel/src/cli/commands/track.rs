@@ -1,6 +1,6 @@
 //! `track TABLE`: install (or replace) a table's capture triggers.
 
-use crate::{apply, install_sql, introspect, StorageMode, TrackSpec};
+use crate::{apply, install_sql, introspect, StorageMode, TrackSpec, TrackSpecBuilder};
 
 use clap::{Args, ValueEnum};
 
@@ -47,21 +47,21 @@ pub enum Storage {
 pub(super) fn run(args: Track, context: &Context) -> Result<(), CliError> {
     let dry_run = args.dry_run.dry_run;
     let use_table_key = args.key.is_empty();
-    let spec = spec_from(args)?;
+    let builder = builder_from(args);
     // The table's columns and key come from the database; a dry run without one prints the
     // SQL for the columns the arguments name.
     let spec = match (dry_run, context.database_url.is_some()) {
-        (true, false) => spec,
+        (true, false) => builder.build()?,
         _ => {
             let mut conn = context.connect()?;
-            let spec = introspect::complete(&mut conn, spec, use_table_key)?;
+            let spec = introspect::complete(&mut conn, builder, use_table_key)?;
             if !dry_run {
                 apply::install(&mut conn, &spec, &context.config)?;
                 eprintln!(
                     "tracking {}: {} column(s), key ({})",
                     spec.display_name(),
                     spec.tracked_columns().len(),
-                    spec.key_columns().join(", ")
+                    spec.key().join(", ")
                 );
                 for problem in crate::ops::trust::problems(&mut conn, &spec)? {
                     eprintln!("warning: {}: {problem}", spec.display_name());
@@ -75,8 +75,8 @@ pub(super) fn run(args: Track, context: &Context) -> Result<(), CliError> {
     Ok(())
 }
 
-fn spec_from(args: Track) -> Result<TrackSpec, CliError> {
-    let mut spec = TrackSpec::new(&args.table)?
+fn builder_from(args: Track) -> TrackSpecBuilder {
+    let mut spec = TrackSpec::builder(&args.table)
         .track_only(args.track_only)
         .exclude(args.exclude)
         .meta(args.meta)
@@ -90,5 +90,5 @@ fn spec_from(args: Track) -> Result<TrackSpec, CliError> {
     if let Some(condition) = args.condition {
         spec = spec.condition(condition);
     }
-    Ok(spec)
+    spec
 }
