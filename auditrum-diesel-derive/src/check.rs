@@ -25,6 +25,10 @@ pub struct Spec {
     pub exclude: Vec<String>,
     /// `meta` columns.
     pub meta: Vec<String>,
+    /// `mask` columns.
+    pub mask: Vec<String>,
+    /// `hash` columns.
+    pub hash: Vec<String>,
     /// The condition.
     pub condition: Option<String>,
     /// `storage = "full"`.
@@ -112,6 +116,24 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Option<Spec> {
         lit.value()
     });
 
+    let tracked_columns: Vec<&String> = match &track_only {
+        Some(track_only) => track_only.iter().collect(),
+        None => columns.iter().filter(|c| !exclude.contains(c)).collect(),
+    };
+    let protection = Protection {
+        key: &key,
+        tracked: &tracked_columns,
+        meta: &meta,
+    };
+    let mask_spanned = options.mask.as_ref().map(|l| lists.resolve_spanned(cx, l));
+    let hash_spanned = options.hash.as_ref().map(|l| lists.resolve_spanned(cx, l));
+    let names = |list: &Option<Vec<Name>>| -> Vec<String> {
+        list.iter().flatten().map(|n| n.value.clone()).collect()
+    };
+    let (mask, hash) = (names(&mask_spanned), names(&hash_spanned));
+    protection.check(cx, MASK, mask_spanned.as_deref().unwrap_or_default(), &hash);
+    protection.check(cx, HASH, hash_spanned.as_deref().unwrap_or_default(), &mask);
+
     Some(Spec {
         table,
         schema,
@@ -120,6 +142,8 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Option<Spec> {
         track_only: track_only.unwrap_or_default(),
         exclude,
         meta,
+        mask,
+        hash,
         condition,
         full_storage: options.storage == Some(Storage::Full),
     })
@@ -279,6 +303,34 @@ fn key(cx: &mut Ctxt, model: &Model, fields: &[Field]) -> Vec<String> {
     key
 }
 
+/// What a `mask` / `hash` column is checked against.
+struct Protection<'a> {
+    key: &'a [String],
+    tracked: &'a [&'a String],
+    meta: &'a [String],
+}
+
+impl Protection<'_> {
+    /// The rule `TrackSpec` applies too (`auditrum_diesel_rules::protection_problem`),
+    /// spanned at each column's field name.
+    fn check(&self, cx: &mut Ctxt, option: &str, columns: &[Name], other: &[String]) {
+        for column in columns {
+            let name = &column.value;
+            let audited = self.tracked.contains(&name) || self.meta.contains(name);
+            if let Some(reason) = auditrum_diesel_rules::protection_problem(
+                self.key.contains(name),
+                other.contains(name),
+                audited,
+            ) {
+                cx.error(
+                    column.span,
+                    format!("`{option}` cannot name column `{name}`: {reason}"),
+                );
+            }
+        }
+    }
+}
+
 /// Resolves the field names of `track_only` / `exclude` / `meta` to columns.
 struct Lists<'a> {
     struct_name: &'a str,
@@ -286,6 +338,27 @@ struct Lists<'a> {
 }
 
 impl Lists<'_> {
+    /// As [`resolve`](Self::resolve), each column with the span of the name that named it.
+    fn resolve_spanned(&self, cx: &mut Ctxt, list: &List) -> Vec<Name> {
+        let columns = self.resolve(cx, list);
+        // `resolve` keeps the order of the names it could resolve; pair them back up.
+        let mut spans = list.names.iter().filter_map(|ident| {
+            let name = crate::diesel::name_of(ident);
+            let field = self
+                .fields
+                .iter()
+                .find(|f| f.name.as_ref().map(|n| &n.value) == Some(&name.value))?;
+            field.column().map(|_| name.span)
+        });
+        columns
+            .into_iter()
+            .map(|value| Name {
+                value,
+                span: spans.next().unwrap_or_else(proc_macro2::Span::call_site),
+            })
+            .collect()
+    }
+
     fn resolve(&self, cx: &mut Ctxt, list: &List) -> Vec<String> {
         let mut columns = Vec::new();
         let mut seen: Vec<String> = Vec::new();

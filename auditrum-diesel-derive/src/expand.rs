@@ -72,6 +72,8 @@ fn builder(spec: &Spec) -> TokenStream {
         (quote!(track_only), &spec.track_only),
         (quote!(exclude), &spec.exclude),
         (quote!(meta), &spec.meta),
+        (quote!(mask), &spec.mask),
+        (quote!(hash), &spec.hash),
     ] {
         if !names.is_empty() {
             chain.extend(quote!(.#method([#(#names),*])));

@@ -53,3 +53,40 @@ pub fn condition_problem(condition: &str) -> Option<&'static str> {
         None
     }
 }
+
+/// Why a column may not be masked or hashed (`mask(...)` / `hash(...)`), if it may not.
+///
+/// - A primary-key column: every event names its record by the key (`record_id`), so a
+///   masked or hashed key would still be stored in clear there, and history could no longer
+///   find the record. Use a surrogate key, or erase the record's events later (`redact`).
+/// - Both masked and hashed: one column gets one treatment.
+/// - Not audited (excluded, or outside `track_only`, and not a `meta` column): its value
+///   never reaches the log, there is nothing to mask or hash.
+///
+/// ```
+/// use auditrum_diesel_rules::protection_problem;
+/// assert_eq!(protection_problem(false, false, true), None);
+/// assert!(protection_problem(true, false, true).is_some());
+/// ```
+pub fn protection_problem(
+    in_key: bool,
+    masked_and_hashed: bool,
+    audited: bool,
+) -> Option<&'static str> {
+    if in_key {
+        Some(
+            "it is a primary-key column: every event names its record by the key (`record_id`), \
+             so masking or hashing it would not hide it; use a surrogate key, or erase the \
+             record's events later with `redact`",
+        )
+    } else if masked_and_hashed {
+        Some("it is both masked and hashed: give it one of the two")
+    } else if !audited {
+        Some(
+            "it is not audited (excluded, or not in `track_only`, and not a `meta` column): its \
+             value never reaches the log, so there is nothing to mask or hash",
+        )
+    } else {
+        None
+    }
+}

@@ -46,3 +46,18 @@ fn install_composite_key_full_storage() {
 fn uninstall() {
     insta::assert_snapshot!(uninstall_sql(&users().name(), &AuditConfig::default()).unwrap());
 }
+
+#[test]
+fn install_with_mask_and_hash() {
+    // The key table and hash function come first; masked and hashed values go through one
+    // expression in data, diff and meta.
+    let spec = TrackSpec::builder("people")
+        .columns(["id", "email", "phone", "name"])
+        .mask(["phone"])
+        .hash(["email"])
+        .meta(["email"])
+        .storage(StorageMode::Full)
+        .build()
+        .unwrap();
+    insta::assert_snapshot!(install_sql(&spec, &AuditConfig::default()).unwrap());
+}

@@ -49,6 +49,10 @@ pub struct TableStatus {
     pub fingerprint: String,
     /// When the spec was installed.
     pub installed_at: DateTime<Utc>,
+    /// Columns masked at write (`mask(...)`): events record only that they changed.
+    pub masked: Vec<String>,
+    /// Columns hashed at write (`hash(...)`): stored as HMAC-SHA256.
+    pub hashed: Vec<String>,
     /// Drift: missing or disabled triggers, functions or registry entries changed by hand.
     pub problems: Vec<String>,
 }
@@ -148,7 +152,13 @@ fn tables(conn: &mut PgConnection, config: &AuditConfig) -> Result<Vec<TableStat
     rows.into_iter()
         .map(|row| {
             let problems = drift(conn, config, &row)?;
+            // What the installed spec protects (empty when it is unreadable: a problem then).
+            let (masked, hashed) = serde_json::from_str::<TrackSpec>(&row.spec)
+                .map(|spec| (spec.mask().to_vec(), spec.hash().to_vec()))
+                .unwrap_or_default();
             Ok(TableStatus {
+                masked,
+                hashed,
                 schema: row.table_schema,
                 table: row.table_name,
                 fingerprint: row.fingerprint,

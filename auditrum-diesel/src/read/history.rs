@@ -8,6 +8,7 @@ use diesel::sql_types::Text;
 use serde_json::Value;
 
 use super::key::normalize_key;
+use super::protected::display;
 use super::EventWithContext;
 use crate::{AuditConfig, Error};
 
@@ -76,9 +77,12 @@ impl fmt::Display for EventWithContext {
             .or(event.old_data.as_ref());
         if let Some(Value::Object(fields)) = fields {
             for (field, value) in fields {
+                // Masked, hashed and redacted values show as such, not as marker JSON.
                 match (event.diff.is_some(), value.get("old"), value.get("new")) {
-                    (true, Some(old), Some(new)) => writeln!(f, "    {field}: {old} → {new}")?,
-                    _ => writeln!(f, "    {field}: {value}")?,
+                    (true, Some(old), Some(new)) => {
+                        writeln!(f, "    {field}: {} → {}", display(old), display(new))?
+                    }
+                    _ => writeln!(f, "    {field}: {}", display(value))?,
                 }
             }
         }

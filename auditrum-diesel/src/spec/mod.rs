@@ -33,6 +33,15 @@ pub enum StorageMode {
     Full,
 }
 
+/// How a column's values are written to the log, when not as they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Protection {
+    /// Only the fact of a change: a marker instead of the value.
+    Mask,
+    /// A keyed hash of the value.
+    Hash,
+}
+
 /// What to audit on one table: its key, which columns, under which condition.
 ///
 /// Built with [`TrackSpec::builder`], whose `build()` checks every option: a `TrackSpec`
@@ -77,6 +86,10 @@ pub(crate) struct Fields {
     meta: Vec<String>,
     #[serde(default)]
     storage: StorageMode,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    mask: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    hash: Vec<String>,
 }
 
 impl Fields {
@@ -91,6 +104,8 @@ impl Fields {
             condition: None,
             meta: Vec::new(),
             storage: StorageMode::default(),
+            mask: Vec::new(),
+            hash: Vec::new(),
         }
     }
 
@@ -193,6 +208,30 @@ impl TrackSpec {
     /// The storage mode.
     pub fn storage(&self) -> StorageMode {
         self.fields.storage
+    }
+
+    /// Columns whose events record only *that* they changed: old and new values are stored
+    /// as the marker `{"$auditrum": "masked"}`.
+    pub fn mask(&self) -> &[String] {
+        &self.fields.mask
+    }
+
+    /// Columns stored as a keyed hash, `"hmac-sha256:<hex>"` of the value's text form (the
+    /// key lives in the log's schema, out of the application's reach).
+    pub fn hash(&self) -> &[String] {
+        &self.fields.hash
+    }
+
+    /// How a value of `column` is written to the log.
+    pub(crate) fn protection(&self, column: &str) -> Option<Protection> {
+        let named = |list: &[String]| list.iter().any(|c| c == column);
+        if named(&self.fields.mask) {
+            Some(Protection::Mask)
+        } else if named(&self.fields.hash) {
+            Some(Protection::Hash)
+        } else {
+            None
+        }
     }
 
     /// The columns whose changes are recorded, in table order (or `track_only` order when

@@ -22,7 +22,11 @@ use crate::{AuditConfig, Operation, SpecError, TableName, TrackSpec};
 /// ```
 pub fn install_sql(spec: &TrackSpec, config: &AuditConfig) -> Result<String, SpecError> {
     let capture = Capture { spec, config };
-    let triggers = trigger_sql(&capture);
+    let mut triggers = trigger_sql(&capture);
+    if !spec.hash().is_empty() {
+        // The key and the hash function first; the key is made by the server, never here.
+        triggers = format!("{}\n{triggers}", super::hmac::install_sql(config));
+    }
     let checksum = checksum(spec, config)?;
     Ok(format!(
         "-- auditrum: capture {table} (spec {fingerprint})\n{triggers}\n{owner}\n{registry}\n",

@@ -1,4 +1,5 @@
-//! `history TABLE KEY`: the events of one record, oldest first.
+//! `history TABLE KEY`: the events of one record, oldest first; `history TABLE --where-hash
+//! col=VALUE`: every event in which the hashed column held VALUE.
 
 use std::io::Write;
 
@@ -6,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::read::{record_history, EventWithContext};
+use crate::read::{hashed_events, record_history, EventWithContext};
 use crate::{Operation, TableName};
 
 use clap::Args;
@@ -21,7 +22,13 @@ pub struct History {
     /// The table, `table` or `schema.table`.
     pub table: String,
     /// The record's key; a composite key as a JSON array, e.g. '[7, 1]'.
-    pub key: String,
+    #[arg(required_unless_present = "where_hash", conflicts_with = "where_hash")]
+    pub key: Option<String>,
+    /// Instead of one record: every event in which the hashed column (`hash(...)`) held
+    /// VALUE, as `column=VALUE`. VALUE is hashed by the server; the role needs EXECUTE on
+    /// the log's hash function (see docs/personal-data.md).
+    #[arg(long, value_name = "COLUMN=VALUE")]
+    pub where_hash: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -29,14 +36,32 @@ pub struct History {
 
 pub(super) fn run(args: History, context: &Context) -> Result<(), CliError> {
     let table = TableName::parse(&args.table)?;
+    let where_hash = match &args.where_hash {
+        None => None,
+        Some(pair) => Some(pair.split_once('=').ok_or_else(|| {
+            CliError::BadArgument(format!(
+                "--where-hash {pair:?}: expected COLUMN=VALUE, e.g. --where-hash email=a@example.com"
+            ))
+        })?),
+    };
     let mut conn = context.connect()?;
-    let events = record_history(
-        &mut conn,
-        &context.config,
-        table.schema(),
-        table.table(),
-        &args.key,
-    )?;
+    let (events, what) = match (where_hash, &args.key) {
+        (Some((column, value)), _) => (
+            hashed_events(&mut conn, &context.config, &args.table, column, value)?,
+            format!("with {column} = the given value"),
+        ),
+        (None, Some(key)) => (
+            record_history(
+                &mut conn,
+                &context.config,
+                table.schema(),
+                table.table(),
+                key,
+            )?,
+            key.clone(),
+        ),
+        (None, None) => unreachable!("clap requires KEY or --where-hash"),
+    };
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
@@ -45,7 +70,7 @@ pub(super) fn run(args: History, context: &Context) -> Result<(), CliError> {
             writeln!(out)?;
         }
         Format::Text if events.is_empty() => {
-            writeln!(out, "no events for {} {}", table.display_name(), args.key)?;
+            writeln!(out, "no events for {} {what}", table.display_name())?;
         }
         Format::Text => {
             for event in &events {

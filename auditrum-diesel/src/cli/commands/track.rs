@@ -27,6 +27,13 @@ pub struct Track {
     /// Columns copied onto every event's `meta` (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub meta: Vec<String>,
+    /// Record only *that* these columns changed, never their values (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub mask: Vec<String>,
+    /// Store these columns as a keyed hash, HMAC-SHA256 with a key the app cannot read
+    /// (comma-separated); find events by value with `history --where-hash`.
+    #[arg(long, value_delimiter = ',')]
+    pub hash: Vec<String>,
     /// How much of each row an event stores.
     #[arg(long, value_enum, default_value_t = Storage::Diff)]
     pub storage: Storage,
@@ -63,6 +70,11 @@ pub(super) fn run(args: Track, context: &Context) -> Result<(), CliError> {
                     spec.tracked_columns().len(),
                     spec.key().join(", ")
                 );
+                for (what, columns) in [("masked", spec.mask()), ("hashed", spec.hash())] {
+                    if !columns.is_empty() {
+                        eprintln!("  {what}: {}", columns.join(", "));
+                    }
+                }
                 for problem in crate::ops::trust::problems(&mut conn, &spec)? {
                     eprintln!("warning: {}: {problem}", spec.display_name());
                 }
@@ -80,6 +92,8 @@ fn builder_from(args: Track) -> TrackSpecBuilder {
         .track_only(args.track_only)
         .exclude(args.exclude)
         .meta(args.meta)
+        .mask(args.mask)
+        .hash(args.hash)
         .storage(match args.storage {
             Storage::Diff => StorageMode::Diff,
             Storage::Full => StorageMode::Full,

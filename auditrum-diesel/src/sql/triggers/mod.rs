@@ -12,6 +12,7 @@ mod update;
 use sha2::{Digest, Sha256};
 
 use super::quote;
+use crate::spec::Protection;
 use crate::{AuditConfig, Operation, TrackSpec};
 
 /// Everything the generators need: the spec (validated) and the audit log it writes to.
@@ -103,7 +104,7 @@ impl Capture<'_> {
             .into_iter()
             .map(|c| c.name)
             .collect();
-        json_object(alias, &names)
+        self.json_object(alias, &names)
     }
 
     /// The meta columns of the row `alias` as a JSON object, or NULL when there are none.
@@ -111,7 +112,34 @@ impl Capture<'_> {
         if self.spec.meta().is_empty() {
             return "NULL".into();
         }
-        json_object(alias, self.spec.meta())
+        self.json_object(alias, self.spec.meta())
+    }
+
+    /// The value of `column` of the row `alias` as the log stores it: the column itself,
+    /// the masked marker (`mask(...)`: never the value, whatever it is, NULL included), or
+    /// `"hmac-sha256:<hex>"` of its text form (`hash(...)`; NULL stays NULL). The one place
+    /// a column's value enters an event: data, diff and meta all go through it.
+    pub fn value(&self, alias: &str, column: &str) -> String {
+        let raw = format!("{alias}.{}", quote::ident(column));
+        match self.spec.protection(column) {
+            None => raw,
+            Some(Protection::Mask) => format!("{}::jsonb", quote::literal(MASKED_MARKER)),
+            Some(Protection::Hash) => super::hmac::call(self.config, &format!("{raw}::text")),
+        }
+    }
+
+    /// `jsonb_build_object('a', <value of a>, …)`, in calls of at most 50 pairs (PostgreSQL
+    /// passes at most 100 arguments to a function) joined with `||`.
+    fn json_object(&self, alias: &str, names: &[String]) -> String {
+        let pairs: Vec<String> = names
+            .iter()
+            .map(|name| format!("{}, {}", quote::literal(name), self.value(alias, name)))
+            .collect();
+        pairs
+            .chunks(50)
+            .map(|chunk| format!("jsonb_build_object({})", chunk.join(", ")))
+            .collect::<Vec<_>>()
+            .join(" || ")
     }
 
     /// The condition, or TRUE, evaluated on the row named `new` in the query.
@@ -213,19 +241,8 @@ fn trigger_name(config: &AuditConfig, operation: Operation) -> String {
     shorten(&format!("{}_{}", config.table(), operation.suffix()))
 }
 
-/// `jsonb_build_object('a', alias."a", …)`, in calls of at most 50 pairs (PostgreSQL
-/// passes at most 100 arguments to a function) joined with `||`.
-fn json_object(alias: &str, names: &[String]) -> String {
-    let pairs: Vec<String> = names
-        .iter()
-        .map(|name| format!("{}, {alias}.{}", quote::literal(name), quote::ident(name)))
-        .collect();
-    pairs
-        .chunks(50)
-        .map(|chunk| format!("jsonb_build_object({})", chunk.join(", ")))
-        .collect::<Vec<_>>()
-        .join(" || ")
-}
+/// What a masked column's values are stored as (`read::protected` reads it back).
+pub(crate) const MASKED_MARKER: &str = r#"{"$auditrum": "masked"}"#;
 
 /// Cuts a name to PostgreSQL's 63-byte identifier limit, keeping it unique with a hash.
 pub(crate) fn shorten(name: &str) -> String {

@@ -18,7 +18,7 @@ pub(super) fn statement(capture: &Capture) -> String {
     let mut values = vec![
         capture.key("n"),
         format!("NULLIF({}, {})", capture.key("o"), capture.key("n")),
-        diff(&tracked),
+        diff(capture, &tracked),
     ];
     if spec.storage() == StorageMode::Full {
         columns.extend(["old_data", "new_data"]);
@@ -83,15 +83,16 @@ fn changed(column: &Column) -> String {
 }
 
 /// The paired diff, built column by column: only changed columns appear.
-fn diff(tracked: &[Column]) -> String {
+fn diff(capture: &Capture, tracked: &[Column]) -> String {
     let parts: Vec<String> = tracked
         .iter()
         .map(|column| {
-            let name = quote::ident(&column.name);
             format!(
-                "CASE WHEN {} THEN jsonb_build_object({}, jsonb_build_object('old', o.{name}, 'new', n.{name})) ELSE '{{}}'::jsonb END",
+                "CASE WHEN {} THEN jsonb_build_object({}, jsonb_build_object('old', {}, 'new', {})) ELSE '{{}}'::jsonb END",
                 changed(column),
                 quote::literal(&column.name),
+                capture.value("o", &column.name),
+                capture.value("n", &column.name),
             )
         })
         .collect();

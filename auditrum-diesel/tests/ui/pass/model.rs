@@ -19,6 +19,7 @@ diesel::table! {
 #[diesel(table_name = accounts, primary_key(tenant_id, account_no))]
 #[audited(schema = "app", meta(tenant_id), condition = "NEW.is_active")]
 #[audited(storage = "full")]
+#[audited(mask(kind), hash(email))]
 pub struct Account {
     pub tenant_id: i32,
     pub account_no: i32,
@@ -62,6 +63,9 @@ fn main() {
     assert_eq!(spec.meta(), ["tenant_id"]);
     assert_eq!(spec.condition(), Some("NEW.is_active"));
     assert_eq!(spec.storage(), StorageMode::Full);
+    // Field names in, column names out.
+    assert_eq!(spec.mask(), ["type"]);
+    assert_eq!(spec.hash(), ["email_address"]);
 
     let comments = Comment::track_spec();
     assert_eq!(comments.display_name(), "public.comments");
