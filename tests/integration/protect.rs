@@ -292,3 +292,35 @@ fn mask_and_hash_change_the_fingerprint_and_are_checked() {
         .build()
         .unwrap();
 }
+
+#[test]
+fn revert_refuses_an_event_whose_values_are_masked_or_hashed() {
+    use auditrum_diesel::read::{revert, RevertOptions, RevertTarget};
+    let (_db, mut conn) = setup(StorageMode::Diff);
+    exec(
+        &mut conn,
+        "INSERT INTO people VALUES (1, 'ann@example.com', '+15550001', 'Ann');
+         UPDATE people SET phone = '+15550002' WHERE id = 1;",
+    );
+    let update = events_of(&mut conn, "people")[1].id;
+    let error = revert(
+        &mut conn,
+        &AuditConfig::default(),
+        &RevertTarget::Event(update),
+        RevertOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("phone") && error.contains("‹masked›"),
+        "{error}"
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM people WHERE phone = '+15550002'"
+        ),
+        1,
+        "nothing was written"
+    );
+}

@@ -219,7 +219,8 @@ fn lead(id: i64, at: DateTime<Utc>, operation: Operation, context: &Option<Value
 
 fn value(value: Option<&Value>) -> String {
     match value {
-        Some(v) => cut(&v.to_string(), VALUE),
+        // Masked, hashed and redacted values show as such, not as marker JSON.
+        Some(v) => cut(&super::protected::display(v), VALUE),
         None => "∅".to_owned(),
     }
 }

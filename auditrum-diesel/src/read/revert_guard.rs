@@ -58,5 +58,36 @@ pub(super) fn check_columns(event: &AuditEvent, spec: &TrackSpec) -> Result<(), 
             )));
         }
     }
+    check_values_known(event)
+}
+
+/// Refuses an event holding a masked, hashed or redacted value: the value to write back is
+/// not in the log, and writing the marker would put it into the table.
+fn check_values_known(event: &AuditEvent) -> Result<(), ReadError> {
+    let diff_sides = event
+        .diff
+        .iter()
+        .filter_map(Value::as_object)
+        .flatten()
+        .flat_map(|(column, change)| {
+            ["old", "new"]
+                .into_iter()
+                .filter_map(move |side| Some((column, change.get(side)?)))
+        });
+    let data = [&event.old_data, &event.new_data]
+        .into_iter()
+        .filter_map(|v| v.as_ref().and_then(Value::as_object))
+        .flatten();
+    for (column, value) in diff_sides.chain(data) {
+        if let Some(marker) = super::protected::protected(value) {
+            return Err(ReadError::CannotRevert(format!(
+                "event #{} holds column {column} of {}.{} only as {}: the value to write back is not in the log",
+                event.id,
+                event.table_schema,
+                event.table_name,
+                marker.label()
+            )));
+        }
+    }
     Ok(())
 }

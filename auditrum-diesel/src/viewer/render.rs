@@ -13,9 +13,10 @@ use crate::read::{AuditEvent, EventContext};
 use crate::schema::auditlog_context;
 use crate::Operation;
 
-/// A JSON value as text: JSON, so that `"null"` and `null` differ.
+/// A JSON value as text: JSON, so that `"null"` and `null` differ; a masked, hashed or
+/// redacted value as such (`‹masked›`), not as its marker.
 pub(crate) fn value(v: &Value) -> String {
-    v.to_string()
+    crate::read::protected::display(v)
 }
 
 /// An instant, in UTC to the millisecond.
