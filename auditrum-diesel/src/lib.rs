@@ -169,3 +169,6 @@ struct ReadingDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/hardening.md")]
 struct HardeningDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/personal-data-at-write.md")]
+struct PersonalDataAtWriteDoctests;
