@@ -49,7 +49,7 @@ pub fn run(options: &Options, url: &str, local_server: bool) -> Result<Report, B
         &mut control,
         &format!(
             "SELECT count(*) AS value FROM pg_namespace WHERE nspname = {}",
-            auditrum_diesel::sql::quote::literal(&scratch.schema)
+            auditrum_diesel::quote::literal(&scratch.schema)
         ),
     )?;
     if exists > 0 {

@@ -5,7 +5,7 @@
 //! invertible expressions, so the floor can write the same diff without reading the old
 //! rows a second time.
 
-use auditrum_diesel::sql::quote;
+use auditrum_diesel::quote;
 use auditrum_diesel::{AuditConfig, StorageMode, TrackSpec};
 use diesel::connection::SimpleConnection;
 use diesel::PgConnection;

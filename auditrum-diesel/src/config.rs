@@ -1,6 +1,6 @@
 //! Where the audit log lives and how its objects are named.
 
-use crate::sql::quote;
+use crate::quote;
 use crate::SpecError;
 
 /// Names of the audit log's objects: the audit table, its schema and the context setting.

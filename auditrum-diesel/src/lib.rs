@@ -115,6 +115,7 @@ pub mod migrations;
 mod operation;
 pub mod ops;
 pub mod plan;
+pub mod quote;
 pub mod read;
 pub mod registry;
 pub mod schema;

@@ -99,7 +99,7 @@ impl Fixture {
         );
         let rename = format!(
             "UPDATE users SET name = {} WHERE id = 1",
-            auditrum_diesel::sql::quote::literal(SCRIPT_NAME)
+            auditrum_diesel::quote::literal(SCRIPT_NAME)
         );
         write(&mut conn, web("req-rename", "alice"), &[&rename]);
         write(

@@ -33,7 +33,7 @@ use std::process::ExitCode;
 
 use crate::registry::Registry;
 use crate::AuditConfig;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use diesel::{Connection, PgConnection};
 
 pub use error::CliError;
@@ -74,14 +74,25 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match args::Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    let parsed = args::Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| {
+            let cli = args::Cli::from_arg_matches(&matches)?;
+            Ok((
+                cli,
+                matches.subcommand_name().unwrap_or_default().to_owned(),
+            ))
+        });
+    let (cli, name) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
             let _ = e.print();
             return ExitCode::from(e.exit_code() as u8);
         }
     };
+    // The subcommand's name only: its arguments may hold secrets (`serve --token`).
+    let _span = tracing::info_span!("auditrum.cli", command = name).entered();
     match run_with_registry(cli, registry) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -99,10 +110,6 @@ pub fn run(cli: args::Cli) -> Result<(), CliError> {
 /// Runs a parsed command line with the specs of `registry`.
 pub fn run_with_registry(cli: args::Cli, registry: Registry) -> Result<(), CliError> {
     let context = Context::new(cli.global, registry)?;
-    // The subcommand's name only: its arguments may hold secrets (`serve --token`).
-    let command = format!("{:?}", cli.command);
-    let name = command.split(['(', ' ']).next().unwrap_or_default();
-    let _span = tracing::info_span!("auditrum.cli", command = name).entered();
     commands::run(cli.command, &context)
 }
 

@@ -5,7 +5,7 @@ use diesel::pg::{Pg, PgQueryBuilder};
 use diesel::query_builder::{QueryBuilder, QueryFragment};
 
 use crate::context::ContextError;
-use crate::sql::quote;
+use crate::quote;
 
 /// `SET LOCAL <setting> = E'<json>'`, or `= ''` to clear it (the triggers read `''` as no
 /// context).

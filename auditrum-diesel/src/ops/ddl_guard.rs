@@ -7,7 +7,8 @@
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
-use crate::sql::{quote, shorten, template, trigger_names};
+use crate::quote;
+use crate::sql::{shorten, template, trigger_names};
 use crate::{AuditConfig, Error};
 
 const GUARD: &str = include_str!("ddl_guard.sql");

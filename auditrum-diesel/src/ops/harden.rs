@@ -21,7 +21,8 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 
 use super::chain::ChainNames;
-use crate::sql::{quote, template, trigger_names};
+use crate::quote;
+use crate::sql::{template, trigger_names};
 use crate::{AuditConfig, Error};
 
 const HARDEN: &str = include_str!("harden.sql");

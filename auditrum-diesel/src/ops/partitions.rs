@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz};
 use serde::Serialize;
 
-use crate::sql::quote;
+use crate::quote;
 use crate::{AuditConfig, Error};
 
 /// One partition of the audit table.

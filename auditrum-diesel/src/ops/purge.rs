@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::chain::ChainNames;
 use super::partitions;
-use crate::sql::quote;
+use crate::quote;
 use crate::{AuditConfig, Error};
 
 /// What a purge did (or, in a dry run, would do).

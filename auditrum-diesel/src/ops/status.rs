@@ -211,7 +211,7 @@ fn table_exists(conn: &mut PgConnection, spec: &TrackSpec) -> Result<bool, Error
         #[diesel(sql_type = diesel::sql_types::Bool)]
         exists: bool,
     }
-    let table = crate::sql::quote::qualified(spec.schema(), spec.table());
+    let table = crate::quote::qualified(spec.schema(), spec.table());
     let found: Exists = diesel::sql_query("SELECT to_regclass($1) IS NOT NULL AS exists")
         .bind::<Text, _>(&table)
         .get_result(conn)?;

@@ -10,7 +10,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Text};
 
-use crate::sql::quote;
+use crate::quote;
 use crate::{Error, TrackSpec};
 
 #[derive(QueryableByName)]

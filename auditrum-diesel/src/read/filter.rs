@@ -49,8 +49,8 @@ use diesel::sql_types::{Bool, Nullable, Text};
 
 use super::{AuditEvent, RecordKey};
 use crate::context::keys;
+use crate::quote;
 use crate::schema::{auditlog, auditlog_context};
-use crate::sql::quote;
 use crate::{Audited, Operation, TableName};
 
 /// A boxed query of the audit log selecting [`AuditEvent`]s; extend it with `.filter`,

@@ -17,7 +17,8 @@ use serde_json::{json, Map, Value};
 
 use super::key::key_parts;
 use super::replay::Snapshot;
-use crate::sql::{self, quote};
+use crate::quote;
+use crate::sql;
 use crate::{AuditConfig, Audited, TrackSpec};
 
 /// Renders `select` with unqualified column names.

@@ -26,7 +26,8 @@ use super::revert_guard::{audited_spec, check_columns};
 use super::{load, AuditEvent, ReadError};
 use crate::connection::AuditedTransactionExt;
 use crate::context::AuditContext;
-use crate::sql::{self, quote};
+use crate::quote;
+use crate::sql;
 use crate::{AuditConfig, Operation, TrackSpec};
 
 /// What to revert.

@@ -25,7 +25,8 @@ use super::load;
 use super::materialize::{self, key_object, Json, Model, Models, Rows};
 use super::replay::{self, Snapshot};
 use super::{ReadError, RecordKey};
-use crate::sql::{self, quote};
+use crate::quote;
+use crate::sql;
 use crate::{AuditConfig, TrackSpec};
 
 /// `M` as it was at `at` in the default audit log, or `None` when the row did not exist

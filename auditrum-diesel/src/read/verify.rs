@@ -20,7 +20,8 @@ use serde_json::{Map, Value};
 
 use super::materialize::key_object;
 use super::{installed_spec, load, AuditEvent, ReadError};
-use crate::sql::{self, quote};
+use crate::quote;
+use crate::sql;
 use crate::{AuditConfig, Operation, TrackSpec};
 
 /// One sign of a write the triggers did not see.

@@ -5,8 +5,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::quote;
 use super::triggers::{Capture, Names};
+use crate::quote;
 use crate::{AuditConfig, Operation, SpecError, TableName, TrackSpec};
 
 /// SQL that installs (or replaces) the capture triggers of `spec` and records the spec in

@@ -1,7 +1,7 @@
 //! The SQL fragments about record keys that several readers and the triggers must write
 //! identically: the stored key of a row, and a row matched to a key.
 
-use super::quote;
+use crate::quote;
 
 /// The record key of the row `alias`, exactly as the triggers store it in `record_id`: the
 /// key column's text, or `jsonb_build_array(…)::text` for a composite key.

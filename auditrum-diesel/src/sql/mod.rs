@@ -5,9 +5,12 @@ mod core_version;
 pub(crate) mod hmac;
 mod install;
 pub(crate) mod key;
-pub mod quote;
 pub(crate) mod template;
 mod triggers;
+
+/// The quoting functions, also at their old path: [`crate::quote`] (a foundation module, so
+/// that `config` can use it without depending on `sql`).
+pub use crate::quote;
 
 pub use core_schema::{add_partitions_sql, core_schema_down_sql, core_schema_sql};
 pub(crate) use core_version::downgrade_refused_sql;

@@ -1,6 +1,6 @@
 //! Fills the `{{name}}` placeholders of the fixed `.sql` files.
 //!
-//! Every value handed in is already quoted (by [`super::quote`]); this only places it.
+//! Every value handed in is already quoted (by [`crate::quote`]); this only places it.
 
 /// Replaces each `{{name}}` with its value, in one pass over the template: a value is never
 /// scanned again, so a `{{…}}` inside a value (a table name, a role name) stays literal text.

@@ -1,11 +1,5 @@
 //! The request id: taken from the request's header when it looks sane, made up otherwise.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use http::HeaderValue;
 
 /// Longest request id accepted from a client; a longer one is replaced.
@@ -21,38 +15,9 @@ pub(crate) fn accepted(value: &HeaderValue) -> Option<String> {
     sane.then(|| String::from_utf8_lossy(bytes).into_owned())
 }
 
-/// A new random request id in the UUID v4 text format.
-///
-/// Random enough to be unique (128 bits from the process's random hash keys, a counter and
-/// the clock); not meant to be unguessable.
+/// A new random request id: a UUID v4 in its hyphenated text form.
 pub(crate) fn generate() -> String {
-    static KEYS: OnceLock<(RandomState, RandomState)> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let (a, b) = KEYS.get_or_init(|| (RandomState::new(), RandomState::new()));
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let word = |state: &RandomState| {
-        let mut hasher = state.build_hasher();
-        hasher.write_u64(count);
-        hasher.write_u128(nanos);
-        hasher.finish()
-    };
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&word(a).to_be_bytes());
-    bytes[8..].copy_from_slice(&word(b).to_be_bytes());
-    bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
-    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    uuid::Uuid::new_v4().to_string()
 }
 
 #[cfg(test)]

@@ -34,27 +34,18 @@ pub struct Serve {
     pub verify_chain_every: Option<Duration>,
 }
 
-/// `90`, `90s`, `30m`, `1h`, `1d`.
+/// A humantime duration (`90s`, `30m`, `1h 30m`, `1d`), or bare seconds (`90`).
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(at) => text.split_at(at),
-        None => (text, "s"),
+    let parsed = match text.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|e| format!("not a duration: {text:?} ({e}; e.g. 90s, 30m, 1h)"))?,
     };
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("not a duration: {text:?} (e.g. 90s, 30m, 1h)"))?;
-    let seconds = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => return Err(format!("unknown unit in {text:?}: s, m, h or d")),
-    };
-    match seconds {
-        0 => Err("the interval must be positive".into()),
-        s => Ok(Duration::from_secs(s)),
+    if parsed.is_zero() {
+        return Err("the interval must be positive".into());
     }
+    Ok(parsed)
 }
 
 pub(crate) fn run(args: Serve, context: &Context) -> Result<(), CliError> {
@@ -124,7 +115,8 @@ mod tests {
         assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("1y").is_err());
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("1x").is_err());
         assert!(parse_duration("h").is_err());
     }
 }

@@ -26,7 +26,7 @@ use super::rows::{
 use super::store::Store;
 use crate::ops::chain::{self, ChainNames};
 use crate::ops::{partitions, purge};
-use crate::sql::quote;
+use crate::quote;
 use crate::AuditConfig;
 
 /// What to archive.

@@ -5,7 +5,8 @@ use diesel::{Connection, PgConnection};
 
 use super::canonical;
 use super::ChainNames;
-use crate::sql::{quote, template};
+use crate::quote;
+use crate::sql::template;
 use crate::{AuditConfig, Error};
 
 const ENABLE: &str = include_str!("enable.sql");

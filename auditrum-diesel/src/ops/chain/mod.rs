@@ -72,7 +72,7 @@ impl<'a> ChainNames<'a> {
     pub fn exists_sql(&self) -> String {
         format!(
             "to_regclass({}) IS NOT NULL",
-            crate::sql::quote::literal(&self.state_table())
+            crate::quote::literal(&self.state_table())
         )
     }
 }

@@ -7,7 +7,8 @@
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Integer, Nullable, Text};
 
-use crate::sql::{quote, ExpectedTrigger};
+use crate::quote;
+use crate::sql::ExpectedTrigger;
 use crate::{AuditConfig, Error, TrackSpec};
 
 /// The `proconfig` every capture function carries.

@@ -4,7 +4,8 @@
 //! [`call`]; readers who may look values up call the same function (see
 //! `read::hashed_events`). Fixed SQL lives in `install.sql` and `harden.sql`.
 
-use super::{quote, template};
+use super::template;
+use crate::quote;
 use crate::AuditConfig;
 
 const INSTALL: &str = include_str!("install.sql");

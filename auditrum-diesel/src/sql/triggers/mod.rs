@@ -11,7 +11,7 @@ mod update;
 
 use sha2::{Digest, Sha256};
 
-use super::quote;
+use crate::quote;
 use crate::spec::Protection;
 use crate::{AuditConfig, Operation, TrackSpec};
 

@@ -8,7 +8,7 @@
 //! test `update_pairs_rows_by_position_when_every_key_is_swapped`.
 
 use super::Capture;
-use crate::sql::quote;
+use crate::quote;
 use crate::{spec::Column, Operation, StorageMode};
 
 pub(super) fn statement(capture: &Capture) -> String {
