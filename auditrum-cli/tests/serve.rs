@@ -114,11 +114,12 @@ fn serve_refuses_a_non_loopback_address_without_a_token() {
             "--bind",
             "127.0.0.1:0",
             "--verify-chain-every",
-            "1y",
+            // Not a duration (`1y` is one to humantime, so serve would start and never return).
+            "1x",
         ],
         Some(db.url()),
     );
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 }
 
 /// Status line of `GET /` sent with `Host: host`.

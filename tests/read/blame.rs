@@ -6,15 +6,18 @@ use auditrum_diesel::AuditConfig;
 use diesel::prelude::*;
 use serde_json::Value;
 
+use auditrum_integration_tests::on_both_logs;
+
 use crate::models::database;
 use crate::time_travel::scripted_history;
 
 /// Text with the (run-dependent) times replaced by a placeholder of the same width.
-fn stable_text(text: String, conn: &mut PgConnection) -> String {
-    let times: Vec<chrono::DateTime<chrono::Utc>> = auditrum_diesel::schema::auditlog::table
-        .select(auditrum_diesel::schema::auditlog::changed_at)
-        .load(conn)
-        .unwrap();
+fn stable_text(text: String, conn: &mut PgConnection, config: &AuditConfig) -> String {
+    let times: Vec<chrono::DateTime<chrono::Utc>> =
+        auditrum_integration_tests::events_in(conn, config)
+            .into_iter()
+            .map(|e| e.changed_at)
+            .collect();
     let mut text = text;
     for time in times {
         text = text.replace(
@@ -34,11 +37,13 @@ fn stable_json(mut value: Value) -> String {
     serde_json::to_string_pretty(&value).unwrap()
 }
 
-#[test]
-fn blame_of_the_scripted_history() {
-    let (_db, mut conn) = database();
-    scripted_history(&mut conn);
-    let config = AuditConfig::default();
+on_both_logs!(
+    #[test]
+    blame_of_the_scripted_history
+);
+fn blame_of_the_scripted_history(config: AuditConfig) {
+    let (_db, mut conn) = database(&config);
+    scripted_history(&mut conn, &config);
 
     let lines = blame(&mut conn, &config, "accounts", "1", None).unwrap();
     assert_eq!(
@@ -48,7 +53,7 @@ fn blame_of_the_scripted_history() {
     );
     insta::assert_snapshot!(
         "blame_text",
-        stable_text(BlameText(&lines).to_string(), &mut conn)
+        stable_text(BlameText(&lines).to_string(), &mut conn, &config)
     );
     insta::assert_snapshot!(
         "blame_json",
@@ -61,7 +66,7 @@ fn blame_of_the_scripted_history() {
     let emails = field_history(&mut conn, &config, "accounts", "1", "email", None).unwrap();
     insta::assert_snapshot!(
         "blame_email_text",
-        stable_text(FieldText(&emails).to_string(), &mut conn)
+        stable_text(FieldText(&emails).to_string(), &mut conn, &config)
     );
     insta::assert_snapshot!(
         "blame_email_json",

@@ -4,7 +4,7 @@ use auditrum_diesel::connection::AuditedTransactionExt;
 use auditrum_diesel::context::AuditContext;
 use auditrum_diesel::read::{AuditEvent, EventWithContext, RecordKey};
 use auditrum_diesel::schema::{auditlog, auditlog_context};
-use auditrum_diesel::Operation;
+use auditrum_diesel::{AuditConfig, Operation};
 use auditrum_integration_tests::exec;
 use diesel::prelude::*;
 use serde_json::json;
@@ -13,7 +13,7 @@ use crate::models::{database, Membership, User};
 
 #[test]
 fn events_of_a_record_are_typed_with_their_changes() {
-    let (_db, mut conn) = database();
+    let (_db, mut conn) = database(&AuditConfig::default());
     exec(
         &mut conn,
         "INSERT INTO users (id, email, name) VALUES (1, 'a@x', 'Ann')",
@@ -72,7 +72,7 @@ fn events_of_a_record_are_typed_with_their_changes() {
 
 #[test]
 fn composite_keys_and_tables_outside_public() {
-    let (_db, mut conn) = database();
+    let (_db, mut conn) = database(&AuditConfig::default());
     exec(
         &mut conn,
         "INSERT INTO app.memberships VALUES (7, 1, 'member', 'n'), (7, 2, 'member', NULL);
@@ -102,7 +102,7 @@ fn composite_keys_and_tables_outside_public() {
 
 #[test]
 fn the_context_comes_back_typed_with_custom_keys_kept() {
-    let (_db, mut conn) = database();
+    let (_db, mut conn) = database(&AuditConfig::default());
     let ctx = AuditContext::new()
         .user_id(42)
         .request_id("r-1")

@@ -1,6 +1,6 @@
 //! The models the read tests audit.
 
-use auditrum_diesel::Audited;
+use auditrum_diesel::{AuditConfig, Audited};
 use diesel::prelude::*;
 
 diesel::table! {
@@ -53,11 +53,11 @@ CREATE TABLE app.memberships (group_id int, user_id int, role text NOT NULL, not
     PRIMARY KEY (group_id, user_id));
 ";
 
-/// A fresh database with the core schema, the tables and their triggers.
-pub fn database() -> (auditrum_testdb::TestDatabase, PgConnection) {
-    let (db, mut conn) = auditrum_integration_tests::audited_database();
+/// A fresh database with the core schema of `config`, the tables and their triggers.
+pub fn database(config: &AuditConfig) -> (auditrum_testdb::TestDatabase, PgConnection) {
+    let (db, mut conn) = auditrum_integration_tests::audited_database_with(config);
     auditrum_integration_tests::exec(&mut conn, CREATE_TABLES);
-    auditrum_integration_tests::track(&mut conn, &User::track_spec());
-    auditrum_integration_tests::track(&mut conn, &Membership::track_spec());
+    auditrum_integration_tests::track_with(&mut conn, &User::track_spec(), config);
+    auditrum_integration_tests::track_with(&mut conn, &Membership::track_spec(), config);
     (db, conn)
 }

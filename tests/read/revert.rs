@@ -4,9 +4,8 @@
 use auditrum_diesel::read::{
     revert, AuditEvent, EventWithContext, ReadError, RevertOptions, RevertTarget,
 };
-use auditrum_diesel::schema::{auditlog, auditlog_context};
 use auditrum_diesel::{AuditConfig, Operation};
-use auditrum_integration_tests::{count, exec};
+use auditrum_integration_tests::{count, exec, on_both_logs};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -27,31 +26,38 @@ fn ctx(user: &str, request: &str) -> AuditContext {
     AuditContext::new().user_id(user).request_id(request)
 }
 
-fn last_event(conn: &mut PgConnection) -> AuditEvent {
-    AuditEvent::query()
-        .order(auditlog::id.desc())
-        .first(conn)
-        .unwrap()
+fn last_event(conn: &mut PgConnection, config: &AuditConfig) -> AuditEvent {
+    auditrum_integration_tests::events_in(conn, config)
+        .pop()
+        .expect("an event")
 }
 
 /// The events after `after`, with their contexts.
-fn events_after(conn: &mut PgConnection, after: i64) -> Vec<EventWithContext> {
-    auditlog::table
-        .left_join(auditlog_context::table)
-        .filter(auditlog::id.gt(after))
-        .select(EventWithContext::as_select())
-        .order(auditlog::id)
-        .load(conn)
-        .unwrap()
+fn events_after(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    after: i64,
+) -> Vec<EventWithContext> {
+    diesel::sql_query(format!(
+        "SELECT e.*, c.context FROM {} e LEFT JOIN {} c ON c.id = e.context_id WHERE e.id > $1 ORDER BY e.id",
+        config.qualified_table(),
+        config.qualified_context_table()
+    ))
+    .bind::<diesel::sql_types::BigInt, _>(after)
+    .load(conn)
+    .unwrap()
 }
 
 fn options() -> RevertOptions {
     RevertOptions::default()
 }
 
-#[test]
-fn reverting_one_event_sets_its_columns_back_through_the_audited_path() {
-    let (_db, mut conn) = database();
+on_both_logs!(
+    #[test]
+    reverting_one_event_sets_its_columns_back_through_the_audited_path
+);
+fn reverting_one_event_sets_its_columns_back_through_the_audited_path(config: AuditConfig) {
+    let (_db, mut conn) = database(&config);
     write(
         &mut conn,
         ctx("alice", "r-1"),
@@ -62,15 +68,14 @@ fn reverting_one_event_sets_its_columns_back_through_the_audited_path() {
         ctx("bob", "r-2"),
         "UPDATE users SET email = 'wrong@x' WHERE id = 1",
     );
-    let bad = last_event(&mut conn);
+    let bad = last_event(&mut conn, &config);
     write(
         &mut conn,
         ctx("carol", "r-3"),
         "UPDATE users SET karma = 5 WHERE id = 1",
     );
-    let before = last_event(&mut conn).id;
+    let before = last_event(&mut conn, &config).id;
 
-    let config = AuditConfig::default();
     let report = with_context(
         AuditContext::new()
             .user_id("admin")
@@ -86,7 +91,7 @@ fn reverting_one_event_sets_its_columns_back_through_the_audited_path() {
     assert!(report.steps[0].applied);
     assert_eq!(users(&mut conn), [(1, "a@x".into(), "Ann".into(), 5)]);
 
-    let written = events_after(&mut conn, before);
+    let written = events_after(&mut conn, &config, before);
     assert_eq!(written.len(), 1);
     let event = &written[0].event;
     assert_eq!(event.operation, Operation::Update);
@@ -109,9 +114,12 @@ fn reverting_one_event_sets_its_columns_back_through_the_audited_path() {
     assert_eq!(context.extra["reverts"], json!({"event": bad.id}));
 }
 
-#[test]
-fn reverting_a_request_undoes_its_inserts_updates_and_deletes() {
-    let (_db, mut conn) = database();
+on_both_logs!(
+    #[test]
+    reverting_a_request_undoes_its_inserts_updates_and_deletes
+);
+fn reverting_a_request_undoes_its_inserts_updates_and_deletes(config: AuditConfig) {
+    let (_db, mut conn) = database(&config);
     write(&mut conn, ctx("alice", "r-1"), "INSERT INTO users (id, email, name, karma) VALUES (1, 'a@x', 'Ann', 1), (2, 'b@x', 'Bob', 2)");
     let original = users(&mut conn);
     // One request, two transactions: an insert, an update and a delete.
@@ -126,9 +134,8 @@ fn reverting_a_request_undoes_its_inserts_updates_and_deletes() {
         ctx("alice", "r-10"),
         "UPDATE users SET karma = 10 WHERE id = 1",
     );
-    let before = last_event(&mut conn).id;
+    let before = last_event(&mut conn, &config).id;
 
-    let config = AuditConfig::default();
     let report = revert(
         &mut conn,
         &config,
@@ -147,7 +154,7 @@ fn reverting_a_request_undoes_its_inserts_updates_and_deletes() {
     expected[0].3 = 10; // alice's later karma change stays
     assert_eq!(users(&mut conn), expected);
 
-    let written = events_after(&mut conn, before);
+    let written = events_after(&mut conn, &config, before);
     let ops: Vec<(Operation, Option<&str>)> = written
         .iter()
         .map(|e| (e.event.operation, e.event.record_id.as_deref()))
@@ -188,9 +195,12 @@ fn reverting_a_request_undoes_its_inserts_updates_and_deletes() {
     assert!(users(&mut conn).iter().any(|u| u.0 == 5));
 }
 
-#[test]
-fn a_later_change_of_the_same_field_is_a_conflict() {
-    let (_db, mut conn) = database();
+on_both_logs!(
+    #[test]
+    a_later_change_of_the_same_field_is_a_conflict
+);
+fn a_later_change_of_the_same_field_is_a_conflict(config: AuditConfig) {
+    let (_db, mut conn) = database(&config);
     write(
         &mut conn,
         ctx("alice", "r-1"),
@@ -201,15 +211,17 @@ fn a_later_change_of_the_same_field_is_a_conflict() {
         ctx("bob", "r-2"),
         "UPDATE users SET email = 'b@x', name = 'Anne' WHERE id = 1",
     );
-    let reverted = last_event(&mut conn);
+    let reverted = last_event(&mut conn, &config);
     write(
         &mut conn,
         ctx("carol", "r-3"),
         "UPDATE users SET email = 'c@x' WHERE id = 1",
     );
-    let later = last_event(&mut conn);
-    let events_before = count(&mut conn, "SELECT count(*) FROM auditlog");
-    let config = AuditConfig::default();
+    let later = last_event(&mut conn, &config);
+    let events_before = count(
+        &mut conn,
+        &format!("SELECT count(*) FROM {}", config.qualified_table()),
+    );
     let target = RevertTarget::Event(reverted.id);
 
     match revert(&mut conn, &config, &target, options()) {
@@ -236,7 +248,10 @@ fn a_later_change_of_the_same_field_is_a_conflict() {
         "nothing written"
     );
     assert_eq!(
-        count(&mut conn, "SELECT count(*) FROM auditlog"),
+        count(
+            &mut conn,
+            &format!("SELECT count(*) FROM {}", config.qualified_table())
+        ),
         events_before
     );
 
@@ -259,10 +274,19 @@ fn a_later_change_of_the_same_field_is_a_conflict() {
         *json!({"email": "a@x", "name": "Ann"}).as_object().unwrap()
     );
     assert_eq!(
-        count(&mut conn, "SELECT count(*) FROM auditlog"),
+        count(
+            &mut conn,
+            &format!("SELECT count(*) FROM {}", config.qualified_table())
+        ),
         events_before
     );
-    assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog_context"), 3);
+    assert_eq!(
+        count(
+            &mut conn,
+            &format!("SELECT count(*) FROM {}", config.qualified_context_table())
+        ),
+        3
+    );
 
     // Forced: the later change is overwritten.
     let forced = revert(
@@ -278,27 +302,32 @@ fn a_later_change_of_the_same_field_is_a_conflict() {
     assert_eq!(forced.conflicts.len(), 1);
     assert_eq!(users(&mut conn), [(1, "a@x".into(), "Ann".into(), 0)]);
     assert_eq!(
-        count(&mut conn, "SELECT count(*) FROM auditlog"),
+        count(
+            &mut conn,
+            &format!("SELECT count(*) FROM {}", config.qualified_table())
+        ),
         events_before + 1
     );
 }
 
-#[test]
-fn deletes_and_key_changes_conflict_and_revert() {
-    let (_db, mut conn) = database();
-    let config = AuditConfig::default();
+on_both_logs!(
+    #[test]
+    deletes_and_key_changes_conflict_and_revert
+);
+fn deletes_and_key_changes_conflict_and_revert(config: AuditConfig) {
+    let (_db, mut conn) = database(&config);
     write(
         &mut conn,
         ctx("alice", "r-1"),
         "INSERT INTO users (id, email, name) VALUES (1, 'a@x', 'Ann')",
     );
-    let insert = last_event(&mut conn);
+    let insert = last_event(&mut conn, &config);
     write(
         &mut conn,
         ctx("bob", "r-2"),
         "UPDATE users SET id = 7 WHERE id = 1",
     );
-    let moved = last_event(&mut conn);
+    let moved = last_event(&mut conn, &config);
 
     // Undoing the insert would delete a row that was moved since.
     let Err(ReadError::Conflicts(conflicts)) = revert(
@@ -319,7 +348,7 @@ fn deletes_and_key_changes_conflict_and_revert() {
     )
     .unwrap();
     assert_eq!(users(&mut conn), [(1, "a@x".into(), "Ann".into(), 0)]);
-    let back = last_event(&mut conn);
+    let back = last_event(&mut conn, &config);
     assert_eq!(
         (back.record_id.as_deref(), back.old_record_id.as_deref()),
         (Some("1"), Some("7"))
@@ -330,7 +359,7 @@ fn deletes_and_key_changes_conflict_and_revert() {
         ctx("carol", "r-3"),
         "DELETE FROM users WHERE id = 1",
     );
-    let delete = last_event(&mut conn);
+    let delete = last_event(&mut conn, &config);
     exec(
         &mut conn,
         "INSERT INTO users (id, email, name) VALUES (1, 'new@x', 'New')",

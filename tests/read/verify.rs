@@ -2,7 +2,7 @@
 
 use auditrum_diesel::read::{verify_history, VerifyOptions};
 use auditrum_diesel::{AuditConfig, TrackSpec};
-use auditrum_integration_tests::{exec, track};
+use auditrum_integration_tests::{exec, on_both_logs, track_with};
 use serde_json::{json, Value};
 
 use crate::models::database;
@@ -17,9 +17,12 @@ fn options(table: Option<&str>) -> VerifyOptions {
     }
 }
 
-#[test]
-fn a_clean_history_verifies() {
-    let (_db, mut conn) = database();
+on_both_logs!(
+    #[test]
+    a_clean_history_verifies
+);
+fn a_clean_history_verifies(config: AuditConfig) {
+    let (_db, mut conn) = database(&config);
     exec(
         &mut conn,
         "INSERT INTO users (id, email, name) SELECT g, 'e' || g, 'n' FROM generate_series(1, 2500) g;
@@ -31,7 +34,7 @@ fn a_clean_history_verifies() {
          INSERT INTO app.memberships VALUES (1, 1, 'member', NULL);
          UPDATE app.memberships SET note = 'untracked', role = 'owner';",
     );
-    let report = verify_history(&mut conn, &AuditConfig::default(), &options(None)).unwrap();
+    let report = verify_history(&mut conn, &config, &options(None)).unwrap();
     assert_eq!(report.findings, [], "{:#?}", report.findings);
     assert_eq!(report.tables.len(), 2);
     let users = report
@@ -46,9 +49,12 @@ fn a_clean_history_verifies() {
     assert_eq!(users.events, 2500 + 1250 + 25 + 833 + 1);
 }
 
-#[test]
-fn writes_with_the_triggers_off_are_found() {
-    let (_db, mut conn) = database();
+on_both_logs!(
+    #[test]
+    writes_with_the_triggers_off_are_found
+);
+fn writes_with_the_triggers_off_are_found(config: AuditConfig) {
+    let (_db, mut conn) = database(&config);
     exec(
         &mut conn,
         "INSERT INTO users (id, email, name) VALUES (1, 'a@x', 'A'), (2, 'b@x', 'B'), (3, 'c@x', 'C'), (4, 'd@x', 'D');
@@ -60,8 +66,7 @@ fn writes_with_the_triggers_off_are_found() {
          ALTER TABLE users ENABLE TRIGGER USER;
          UPDATE users SET email = 'later@x' WHERE id = 1;",
     );
-    let report =
-        verify_history(&mut conn, &AuditConfig::default(), &options(Some("users"))).unwrap();
+    let report = verify_history(&mut conn, &config, &options(Some("users"))).unwrap();
     let found: Vec<Seen> = report
         .findings
         .iter()
@@ -111,13 +116,16 @@ fn writes_with_the_triggers_off_are_found() {
         table: Some("users".into()),
         allow_unlogged: true,
     };
-    let report = verify_history(&mut conn, &AuditConfig::default(), &allowed).unwrap();
+    let report = verify_history(&mut conn, &config, &allowed).unwrap();
     assert_eq!(report.findings.len(), 3, "the unlogged row is allowed");
 }
 
-#[test]
-fn replica_mode_deletes_and_reinserts_and_conditions() {
-    let (_db, mut conn) = database();
+on_both_logs!(
+    #[test]
+    replica_mode_deletes_and_reinserts_and_conditions
+);
+fn replica_mode_deletes_and_reinserts_and_conditions(config: AuditConfig) {
+    let (_db, mut conn) = database(&config);
     exec(
         &mut conn,
         "INSERT INTO users (id, email, name) VALUES (1, 'a@x', 'A');
@@ -128,15 +136,16 @@ fn replica_mode_deletes_and_reinserts_and_conditions() {
          UPDATE users SET karma = 1 WHERE id = 1;
          CREATE TABLE flagged (id int PRIMARY KEY, on_ boolean, v int);",
     );
-    track(
+    track_with(
         &mut conn,
         &TrackSpec::builder("flagged")
             .columns(["id", "on_", "v"])
             .condition("NEW.on_")
             .build()
             .unwrap(),
+        &config,
     );
-    let report = verify_history(&mut conn, &AuditConfig::default(), &options(None)).unwrap();
+    let report = verify_history(&mut conn, &config, &options(None)).unwrap();
     let users: Vec<&str> = report.findings.iter().map(|f| f.problem.as_str()).collect();
     assert_eq!(users.len(), 1, "{:#?}", report.findings);
     assert!(users[0].starts_with("written while the log shows the row deleted"));

@@ -11,10 +11,63 @@ use serde_json::Value;
 
 /// A fresh database with the core schema installed, and a connection to it.
 pub fn audited_database() -> (TestDatabase, PgConnection) {
+    audited_database_with(&AuditConfig::default())
+}
+
+/// The audit log the suites run on besides the default one: another table name, in a
+/// schema other than `public`.
+pub fn other_config() -> AuditConfig {
+    AuditConfig::new()
+        .with_table("audit.events")
+        .expect("a valid name")
+}
+
+/// A fresh database with the core schema of `config` installed (its schema created when
+/// missing), and a connection to it.
+pub fn audited_database_with(config: &AuditConfig) -> (TestDatabase, PgConnection) {
     let database = TestDatabase::new();
     let mut conn = database.connect();
-    apply::install_core_schema(&mut conn, &AuditConfig::default()).expect("core schema installs");
+    exec(
+        &mut conn,
+        &format!(
+            "CREATE SCHEMA IF NOT EXISTS {}",
+            auditrum_diesel::sql::quote::ident(config.schema())
+        ),
+    );
+    apply::install_core_schema(&mut conn, config).expect("core schema installs");
     (database, conn)
+}
+
+/// Runs a test once on the default audit log (`<name>::default_log`) and once on
+/// [`other_config`] (`<name>::other_log`): `on_both_logs!(#[test] name);` for a
+/// `fn name(config: AuditConfig)`, `on_both_logs!(#[tokio::test(…)] async name);` for an
+/// `async fn`.
+#[macro_export]
+macro_rules! on_both_logs {
+    (#[$test:meta] $name:ident) => {
+        mod $name {
+            #[$test]
+            fn default_log() {
+                super::$name(::auditrum_diesel::AuditConfig::default())
+            }
+            #[$test]
+            fn other_log() {
+                super::$name($crate::other_config())
+            }
+        }
+    };
+    (#[$test:meta] async $name:ident) => {
+        mod $name {
+            #[$test]
+            async fn default_log() {
+                super::$name(::auditrum_diesel::AuditConfig::default()).await
+            }
+            #[$test]
+            async fn other_log() {
+                super::$name($crate::other_config()).await
+            }
+        }
+    };
 }
 
 /// Runs SQL statements, panicking with the statement on error.
@@ -26,7 +79,19 @@ pub fn exec(conn: &mut PgConnection, sql: &str) {
 
 /// Installs the triggers of `spec` on the default audit log.
 pub fn track(conn: &mut PgConnection, spec: &TrackSpec) {
-    apply::install(conn, spec, &AuditConfig::default()).expect("spec installs");
+    track_with(conn, spec, &AuditConfig::default());
+}
+
+/// Installs the triggers of `spec` on the audit log of `config`.
+pub fn track_with(conn: &mut PgConnection, spec: &TrackSpec, config: &AuditConfig) {
+    apply::install(conn, spec, config).expect("spec installs");
+}
+
+/// Every event of the log of `config`, in id order.
+pub fn events_in(conn: &mut PgConnection, config: &AuditConfig) -> Vec<Event> {
+    auditrum_diesel::read::EventSearch::new()
+        .load(conn, config, None)
+        .expect("events load")
 }
 
 /// An event as the tests read it back: the library's own typed event.

@@ -32,6 +32,19 @@ async fn texts(client: &Client, css: &str) -> Vec<String> {
     out
 }
 
+/// Waits (up to 10 s) until the browser's URL contains `part`: a form submitted by script
+/// navigates after `submit` returns.
+async fn wait_for_url(client: &Client, part: &str) {
+    for _ in 0..100 {
+        let url = client.current_url().await.unwrap();
+        if url.as_str().contains(part) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the browser never reached a URL with {part:?}");
+}
+
 async fn listed_ids(client: &Client) -> Vec<i64> {
     let mut ids = Vec::new();
     for row in client.find_all(Locator::Css("tr.event")).await.unwrap() {
@@ -40,11 +53,11 @@ async fn listed_ids(client: &Client) -> Vec<i64> {
     ids
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn open_the_list_filter_by_request_open_a_record_see_its_diff_and_blame() {
-    let mut fixture = Fixture::new();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async open_the_list_filter_by_request_open_a_record_see_its_diff_and_blame);
+async fn open_the_list_filter_by_request_open_a_record_see_its_diff_and_blame(config: AuditConfig) {
+    let mut fixture = Fixture::new(&config);
     // The email change, just before the rename (the newest UPDATE of user 1).
-    let support = event_id(&mut fixture.reader, "users", "1", Operation::Update) - 1;
+    let support = fixture.event_id("users", "1", Operation::Update) - 1;
     let server = fixture.serve(|v| v).await;
     let (browser, _one) = Browser::start().await;
     let c = &browser.client;
@@ -58,12 +71,7 @@ async fn open_the_list_filter_by_request_open_a_record_see_its_diff_and_blame() 
     let form = c.form(Locator::Css("form.filters")).await.unwrap();
     form.set_by_name("request", "req-support-1").await.unwrap();
     form.submit().await.unwrap();
-    assert!(c
-        .current_url()
-        .await
-        .unwrap()
-        .as_str()
-        .contains("request=req-support-1"));
+    wait_for_url(c, "request=req-support-1").await;
     assert_eq!(listed_ids(c).await, vec![support]);
     assert_eq!(
         texts(c, "tr.event td:nth-child(7)").await,
@@ -88,7 +96,7 @@ async fn open_the_list_filter_by_request_open_a_record_see_its_diff_and_blame() 
     assert_eq!(email_blame[2], format!("#{support} UPDATE"));
     assert_eq!(email_blame[4], "support-7 (ticket #42: typo in email)");
     let id_blame = texts(c, "#blame tr[data-field=id] td").await;
-    let insert = event_id(&mut fixture.reader, "users", "1", Operation::Insert);
+    let insert = fixture.event_id("users", "1", Operation::Insert);
     assert_eq!(id_blame[2], format!("#{insert} INSERT"));
     screenshot(c, "viewer-record.png").await;
 
@@ -114,9 +122,9 @@ async fn open_the_list_filter_by_request_open_a_record_see_its_diff_and_blame() 
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn page_through_500_events() {
-    let fixture = Fixture::new().with_items();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async page_through_500_events);
+async fn page_through_500_events(config: AuditConfig) {
+    let fixture = Fixture::new(&config).with_items();
     let server = fixture.serve(|v| v.page_size(50)).await;
     let (browser, _one) = Browser::start().await;
     let c = &browser.client;
@@ -157,9 +165,9 @@ async fn page_through_500_events() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_script_in_a_value_is_shown_as_text_and_not_run() {
-    let fixture = Fixture::new();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async a_script_in_a_value_is_shown_as_text_and_not_run);
+async fn a_script_in_a_value_is_shown_as_text_and_not_run(config: AuditConfig) {
+    let fixture = Fixture::new(&config);
     let server = fixture.serve(|v| v).await;
     let (browser, _one) = Browser::start().await;
     let c = &browser.client;

@@ -12,8 +12,9 @@ use std::net::SocketAddr;
 
 use auditrum_diesel::connection::AuditedConnection;
 use auditrum_diesel::context::{with_context, AuditContext};
+use auditrum_diesel::read::EventSearch;
 use auditrum_diesel::viewer::Viewer;
-use auditrum_diesel::{Operation, TrackSpec};
+use auditrum_diesel::{AuditConfig, Operation, TrackSpec};
 use auditrum_integration_tests::*;
 use auditrum_testdb::TestDatabase;
 use axum::Router;
@@ -27,10 +28,12 @@ pub const MOUNT: &str = "/admin/audit";
 /// A value that would run if the viewer did not escape it.
 pub const SCRIPT_NAME: &str = "<script>document.title='pwned'</script><b>bold</b>";
 
-/// A database with `users`, `orders` and `items` audited, and a scripted history.
+/// A database with `users`, `orders` and `items` audited into the log of `config`, and a
+/// scripted history.
 struct Fixture {
     pub db: TestDatabase,
     pub reader: PgConnection,
+    pub config: AuditConfig,
 }
 
 /// Runs `statements` in one transaction on `conn` with `ctx` in force.
@@ -51,34 +54,37 @@ impl Fixture {
     /// - user 1 signs up (request `req-signup`, alice), support changes her email
     ///   (`req-support-1`, support-7, "ticket #42"), she renames herself to a `<script>`;
     /// - a checkout (`req-checkout`) writes an order and updates user 2 in one transaction.
-    pub fn new() -> Fixture {
-        let (db, mut reader) = audited_database();
+    pub fn new(config: &AuditConfig) -> Fixture {
+        let (db, mut reader) = audited_database_with(config);
         exec(
             &mut reader,
             "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, name text);
              CREATE TABLE orders (id int PRIMARY KEY, user_id int, total numeric(10, 2));
              CREATE TABLE items (id int PRIMARY KEY, label text);",
         );
-        track(
+        track_with(
             &mut reader,
             &TrackSpec::builder("users")
                 .columns(["id", "email", "name"])
                 .build()
                 .unwrap(),
+            config,
         );
-        track(
+        track_with(
             &mut reader,
             &TrackSpec::builder("orders")
                 .columns(["id", "user_id", "total"])
                 .build()
                 .unwrap(),
+            config,
         );
-        track(
+        track_with(
             &mut reader,
             &TrackSpec::builder("items")
                 .columns(["id", "label"])
                 .build()
                 .unwrap(),
+            config,
         );
         let mut conn = AuditedConnection::establish(db.url()).unwrap();
         let web = |request: &str, user: &str| {
@@ -110,7 +116,36 @@ impl Fixture {
                 "UPDATE users SET name = 'Robert' WHERE id = 2",
             ],
         );
-        Fixture { db, reader }
+        Fixture {
+            db,
+            reader,
+            config: config.clone(),
+        }
+    }
+
+    /// The log's table, quoted, for SQL the tests write by hand.
+    pub fn log(&self) -> String {
+        self.config.qualified_table()
+    }
+
+    /// The event `id`.
+    pub fn event(&mut self, id: i64) -> Event {
+        events_in(&mut self.reader, &self.config)
+            .into_iter()
+            .find(|e| e.id == id)
+            .unwrap_or_else(|| panic!("no event {id}"))
+    }
+
+    /// The id of the newest event of `table` `key` with `operation`.
+    pub fn event_id(&mut self, table: &str, key: &str, operation: Operation) -> i64 {
+        EventSearch::new()
+            .record("public", table, key)
+            .operation(operation)
+            .load(&mut self.reader, &self.config, None)
+            .unwrap()
+            .last()
+            .unwrap_or_else(|| panic!("no {operation} event of {table} {key}"))
+            .id
     }
 
     /// 500 more events: items 1..=500, one INSERT each, in 5 transactions.
@@ -139,7 +174,7 @@ impl Fixture {
 
     /// The viewer nested under [`MOUNT`] in an app, served on a loopback port.
     pub async fn serve(&self, viewer: impl FnOnce(Viewer) -> Viewer) -> Server {
-        let viewer = viewer(Viewer::new(self.pool()));
+        let viewer = viewer(Viewer::new(self.pool()).config(self.config.clone()));
         let app = Router::new().nest(MOUNT, viewer.router());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
@@ -234,17 +269,4 @@ fn dechunk(mut body: &str) -> String {
         out.push_str(&rest[..size]);
         body = &rest[size + 2..];
     }
-}
-
-/// The id of the newest event of `table` `key` with `operation`.
-pub fn event_id(reader: &mut PgConnection, table: &str, key: &str, operation: Operation) -> i64 {
-    use auditrum_diesel::schema::auditlog;
-    auditlog::table
-        .filter(auditlog::table_name.eq(table))
-        .filter(auditlog::record_id.eq(key))
-        .filter(auditlog::operation.eq(operation))
-        .select(auditlog::id)
-        .order(auditlog::id.desc())
-        .first(reader)
-        .unwrap()
 }

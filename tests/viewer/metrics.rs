@@ -30,11 +30,14 @@ fn value(scrape: &Scrape, metric: &str, label: Option<(&str, &str)>) -> Option<f
         })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_estimate_events_per_table_and_operation_and_report_partitions() {
-    let mut fixture = Fixture::new().with_items();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async metrics_estimate_events_per_table_and_operation_and_report_partitions);
+async fn metrics_estimate_events_per_table_and_operation_and_report_partitions(
+    config: AuditConfig,
+) {
+    let mut fixture = Fixture::new(&config).with_items();
     // Estimates come from the planner's statistics: what autovacuum keeps up to date.
-    exec(&mut fixture.reader, "ANALYZE auditlog");
+    let analyze = format!("ANALYZE {}", fixture.log());
+    exec(&mut fixture.reader, &analyze);
     let server = fixture.serve(|v| v).await;
     let scrape = scrape(&server).await;
     assert!(scrape.docs.contains_key("auditrum_table_events_estimate"));
@@ -88,8 +91,11 @@ async fn metrics_estimate_events_per_table_and_operation_and_report_partitions()
     // An event of a month without a partition lands in DEFAULT, and is counted exactly.
     exec(
         &mut fixture.reader,
-        "INSERT INTO auditlog (changed_at, operation, table_schema, table_name, record_id, txid)
+        &format!(
+            "INSERT INTO {} (changed_at, operation, table_schema, table_name, record_id, txid)
          VALUES ('2100-01-01', 'INSERT', 'public', 'items', '9999', 1)",
+            config.qualified_table()
+        ),
     );
     let scrape = super::metrics::scrape(&server).await;
     assert_eq!(
@@ -102,10 +108,10 @@ async fn metrics_estimate_events_per_table_and_operation_and_report_partitions()
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_report_the_last_hash_chain_verification() {
-    let mut fixture = Fixture::new();
-    chain::enable(&mut fixture.reader, &AuditConfig::default()).unwrap();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async metrics_report_the_last_hash_chain_verification);
+async fn metrics_report_the_last_hash_chain_verification(config: AuditConfig) {
+    let mut fixture = Fixture::new(&config);
+    chain::enable(&mut fixture.reader, &config).unwrap();
     exec(
         &mut fixture.reader,
         "INSERT INTO items VALUES (1, 'one'), (2, 'two')",
@@ -148,7 +154,10 @@ async fn metrics_report_the_last_hash_chain_verification() {
     // Tampering, then a new viewer: its first verification finds the break.
     exec(
         &mut fixture.reader,
-        "UPDATE auditlog SET new_data = '{\"id\": 2, \"label\": \"forged\"}' WHERE record_id = '2' AND table_name = 'items'",
+        &format!(
+            "UPDATE {} SET new_data = '{{\"id\": 2, \"label\": \"forged\"}}' WHERE record_id = '2' AND table_name = 'items'",
+            config.qualified_table()
+        ),
     );
     let server = fixture
         .serve(|v| v.verify_chain_every(Duration::from_secs(3600)))
@@ -173,4 +182,157 @@ async fn wait_for(server: &Server, ready: impl Fn(&Scrape) -> Option<f64>) -> Sc
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the viewer never reported a verification");
+}
+
+/// `auditrum_events_total{table, operation}` of one scrape (`None`: no such series).
+fn total(scrape: &Scrape, table: &str, operation: &str) -> Option<f64> {
+    scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == "auditrum_events_total")
+        .find(|s| {
+            s.labels.get("table") == Some(table) && s.labels.get("operation") == Some(operation)
+        })
+        .map(|s| match s.value {
+            Value::Counter(v) => v,
+            _ => panic!("auditrum_events_total is not a counter"),
+        })
+}
+
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async events_total_counts_every_committed_event_exactly_without_analyze);
+async fn events_total_counts_every_committed_event_exactly_without_analyze(config: AuditConfig) {
+    // 506 events before the viewer starts; no ANALYZE anywhere in this test.
+    let mut fixture = Fixture::new(&config).with_items();
+    let before = count(
+        &mut fixture.reader,
+        &format!("SELECT max(id) FROM {}", config.qualified_table()),
+    );
+    let server = fixture.serve(|v| v).await;
+
+    // The first scrape starts every tracked table × operation at 0.
+    let first = scrape(&server).await;
+    for table in ["users", "orders", "items"] {
+        for operation in ["INSERT", "UPDATE", "DELETE", "TRUNCATE"] {
+            assert_eq!(
+                total(&first, table, operation),
+                Some(0.0),
+                "{table} {operation}"
+            );
+        }
+    }
+
+    exec(
+        &mut fixture.reader,
+        "INSERT INTO items SELECT g, 'new ' || g FROM generate_series(1001, 1007) g;
+         UPDATE items SET label = 'changed' WHERE id BETWEEN 1 AND 4;
+         DELETE FROM items WHERE id IN (5, 6);
+         UPDATE users SET name = 'Al' WHERE id = 1;
+         INSERT INTO orders VALUES (11, 1, 5.00);",
+    );
+    // A rolled-back transaction writes nothing that counts.
+    exec(
+        &mut fixture.reader,
+        "BEGIN; INSERT INTO items VALUES (2000, 'rolled back'); ROLLBACK;",
+    );
+    let second = scrape(&server).await;
+    assert_eq!(total(&second, "items", "INSERT"), Some(7.0));
+    assert_eq!(total(&second, "items", "UPDATE"), Some(4.0));
+    assert_eq!(total(&second, "items", "DELETE"), Some(2.0));
+    assert_eq!(total(&second, "users", "UPDATE"), Some(1.0));
+    assert_eq!(total(&second, "orders", "INSERT"), Some(1.0));
+    assert_eq!(total(&second, "users", "INSERT"), Some(0.0));
+
+    // A transaction that takes its event ids first and commits last: a later scrape counts
+    // it, although a scrape in between saw higher ids.
+    let mut slow = PgConnection::establish(fixture.db.url()).unwrap();
+    exec(&mut slow, "BEGIN; INSERT INTO items VALUES (3000, 'slow')");
+    exec(
+        &mut fixture.reader,
+        "INSERT INTO items VALUES (3001, 'fast'); TRUNCATE orders;",
+    );
+    let third = scrape(&server).await;
+    assert_eq!(
+        total(&third, "items", "INSERT"),
+        Some(8.0),
+        "the fast one only"
+    );
+    assert_eq!(total(&third, "orders", "TRUNCATE"), Some(1.0));
+    exec(&mut slow, "COMMIT");
+    exec(&mut fixture.reader, "DELETE FROM items WHERE id = 3001");
+    let fourth = scrape(&server).await;
+    assert_eq!(
+        total(&fourth, "items", "INSERT"),
+        Some(9.0),
+        "the slow one, once"
+    );
+    assert_eq!(total(&fourth, "items", "DELETE"), Some(3.0));
+    // Nothing new: nothing more.
+    let fifth = scrape(&server).await;
+    assert_eq!(total(&fifth, "items", "INSERT"), Some(9.0));
+    assert_eq!(total(&fifth, "items", "UPDATE"), Some(4.0));
+
+    // The totals are the events written since the first scrape, as the log holds them.
+    for (table, operation) in [
+        ("items", "INSERT"),
+        ("items", "UPDATE"),
+        ("items", "DELETE"),
+        ("users", "UPDATE"),
+        ("orders", "TRUNCATE"),
+    ] {
+        let logged = count(
+            &mut fixture.reader,
+            &format!(
+                "SELECT count(*) FROM {} WHERE id > {before} AND table_name = '{table}' AND operation::text = '{operation}'",
+                config.qualified_table()
+            ),
+        );
+        assert_eq!(
+            Some(logged as f64),
+            total(&fifth, table, operation),
+            "{table} {operation}"
+        );
+    }
+}
+
+#[test]
+fn counting_new_events_is_an_index_scan_on_txid_of_a_large_log() {
+    for config in [AuditConfig::default(), other_config()] {
+        let (_db, mut conn) = audited_database_with(&config);
+        let log = config.qualified_table();
+        // 200,000 events in 10,000 transactions, then statistics as autovacuum keeps them.
+        exec(
+            &mut conn,
+            &format!(
+                "INSERT INTO {log} (operation, table_schema, table_name, record_id, new_data, txid)
+                 SELECT 'INSERT', 'public', 't' || (g % 20), g::text, '{{}}'::jsonb, 1000 + g / 20
+                 FROM generate_series(1, 200000) g;
+                 ANALYZE {log};"
+            ),
+        );
+        #[derive(QueryableByName)]
+        struct Line {
+            #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+            line: String,
+        }
+        // The last scrape saw transactions up to 10,990; two were in progress.
+        // ANALYZE runs it too (read-only), so the output shows what it costs.
+        let plan: Vec<Line> = diesel::sql_query(format!(
+            "EXPLAIN (ANALYZE, COSTS OFF) {}",
+            auditrum_diesel::viewer::new_events_query(&config)
+        ))
+        .bind::<diesel::sql_types::BigInt, _>(10_990_i64)
+        .bind::<diesel::sql_types::BigInt, _>(11_001_i64)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(vec![10_900_i64, 10_950])
+        .load(&mut conn)
+        .unwrap();
+        let plan: String = plan.into_iter().map(|l| l.line + "\n").collect();
+        assert!(plan.contains("_txid_idx"), "{plan}");
+        println!("{plan}");
+        for scanned in plan.split("Seq Scan on ").skip(1) {
+            let relation = scanned.split_whitespace().next().unwrap();
+            let relation = format!("{}.{relation}", config.schema());
+            let rows = count(&mut conn, &format!("SELECT count(*) FROM {relation}"));
+            assert_eq!(rows, 0, "a sequential scan of {relation}\n{plan}");
+        }
+    }
 }

@@ -21,7 +21,7 @@ fn context_of_item(reader: &mut PgConnection, id: i32) -> EventContext {
 
 #[test]
 fn an_opentelemetry_span_s_trace_id_arrives_in_the_event_s_context() {
-    let mut fixture = Fixture::new();
+    let mut fixture = Fixture::new(&AuditConfig::default());
     let mut conn = AuditedConnection::establish(fixture.db.url()).unwrap();
     let provider = SdkTracerProvider::builder().build();
     let tracer = provider.tracer("auditrum-test");

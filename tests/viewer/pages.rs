@@ -13,9 +13,9 @@ fn listed_ids(html: &str) -> Vec<i64> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_list_filters_by_each_field_with_bound_values() {
-    let mut fixture = Fixture::new();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async the_list_filters_by_each_field_with_bound_values);
+async fn the_list_filters_by_each_field_with_bound_values(config: AuditConfig) {
+    let mut fixture = Fixture::new(&config);
     let server = fixture.serve(|v| v).await;
 
     let all = server.get("").await;
@@ -29,8 +29,8 @@ async fn the_list_filters_by_each_field_with_bound_values() {
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
 
     let checkout = server.get("?request=req-checkout").await;
-    let order = event_id(&mut fixture.reader, "orders", "10", Operation::Insert);
-    let bob = event_id(&mut fixture.reader, "users", "2", Operation::Update);
+    let order = fixture.event_id("orders", "10", Operation::Insert);
+    let bob = fixture.event_id("users", "2", Operation::Update);
     assert_eq!(listed_ids(&checkout.body), vec![bob, order]);
 
     let by_user = listed_ids(&server.get("?user=support-7").await.body);
@@ -65,9 +65,9 @@ async fn the_list_filters_by_each_field_with_bound_values() {
     assert_eq!(reply.status, 400);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn links_stay_under_the_apps_mount_path() {
-    let fixture = Fixture::new();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async links_stay_under_the_apps_mount_path);
+async fn links_stay_under_the_apps_mount_path(config: AuditConfig) {
+    let fixture = Fixture::new(&config);
     let server = fixture.serve(|v| v).await;
     let list = server.get("").await.body;
     assert!(
@@ -85,19 +85,12 @@ async fn links_stay_under_the_apps_mount_path() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_script_in_a_value_is_escaped_on_every_page() {
-    let mut fixture = Fixture::new();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async a_script_in_a_value_is_escaped_on_every_page);
+async fn a_script_in_a_value_is_escaped_on_every_page(config: AuditConfig) {
+    let mut fixture = Fixture::new(&config);
     let server = fixture.serve(|v| v).await;
-    let rename = event_id(&mut fixture.reader, "users", "1", Operation::Update);
-    let txid: i64 = {
-        use auditrum_diesel::schema::auditlog;
-        auditlog::table
-            .filter(auditlog::id.eq(rename))
-            .select(auditlog::txid)
-            .first(&mut fixture.reader)
-            .unwrap()
-    };
+    let rename = fixture.event_id("users", "1", Operation::Update);
+    let txid: i64 = fixture.event(rename).txid;
     for path in [
         "/record?table=users&key=1".to_owned(),
         format!("/transaction?txid={txid}"),
@@ -126,12 +119,12 @@ async fn a_script_in_a_value_is_escaped_on_every_page() {
     assert!(!reply.body.contains("<script>x"), "{}", reply.body);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_record_page_shows_diffs_blame_and_the_row_as_of_an_instant() {
-    let mut fixture = Fixture::new();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async the_record_page_shows_diffs_blame_and_the_row_as_of_an_instant);
+async fn the_record_page_shows_diffs_blame_and_the_row_as_of_an_instant(config: AuditConfig) {
+    let mut fixture = Fixture::new(&config);
     let server = fixture.serve(|v| v).await;
     // The email change, just before the rename (the newest UPDATE of user 1).
-    let support = event_id(&mut fixture.reader, "users", "1", Operation::Update) - 1;
+    let support = fixture.event_id("users", "1", Operation::Update) - 1;
     let page = server.get("/record?table=users&key=1").await.body;
 
     // The timeline: the email change, old struck through, new highlighted.
@@ -178,14 +171,7 @@ async fn the_record_page_shows_diffs_blame_and_the_row_as_of_an_instant() {
     assert!(row("id").contains("alice"));
 
     // As of an instant before the support change: the old email.
-    let at: chrono::DateTime<chrono::Utc> = {
-        use auditrum_diesel::schema::auditlog;
-        auditlog::table
-            .filter(auditlog::id.eq(support))
-            .select(auditlog::changed_at)
-            .first(&mut fixture.reader)
-            .unwrap()
-    };
+    let at: chrono::DateTime<chrono::Utc> = fixture.event(support).changed_at;
     let before = (at - chrono::Duration::microseconds(1)).to_rfc3339();
     let page = server
         .get(&format!(
@@ -212,12 +198,12 @@ async fn the_record_page_shows_diffs_blame_and_the_row_as_of_an_instant() {
     assert_eq!(server.get("/record?table=users").await.status, 400);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn transaction_request_and_status_pages() {
-    let mut fixture = Fixture::new();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async transaction_request_and_status_pages);
+async fn transaction_request_and_status_pages(config: AuditConfig) {
+    let mut fixture = Fixture::new(&config);
     let server = fixture.serve(|v| v).await;
-    let order = event_id(&mut fixture.reader, "orders", "10", Operation::Insert);
-    let bob = event_id(&mut fixture.reader, "users", "2", Operation::Update);
+    let order = fixture.event_id("orders", "10", Operation::Insert);
+    let bob = fixture.event_id("users", "2", Operation::Update);
 
     let request = server.get("/request?id=req-checkout").await;
     assert_eq!(request.status, 200);
@@ -230,14 +216,7 @@ async fn transaction_request_and_status_pages() {
     assert!(request.body.contains(&format!("id=\"event-{bob}\"")));
     assert!(request.body.contains("&quot;Robert&quot;"));
 
-    let txid: i64 = {
-        use auditrum_diesel::schema::auditlog;
-        auditlog::table
-            .filter(auditlog::id.eq(order))
-            .select(auditlog::txid)
-            .first(&mut fixture.reader)
-            .unwrap()
-    };
+    let txid: i64 = fixture.event(order).txid;
     let tx = server.get(&format!("/transaction?txid={txid}")).await;
     assert_eq!(tx.status, 200);
     assert!(
@@ -253,7 +232,9 @@ async fn transaction_request_and_status_pages() {
 
     let status = server.get("/status").await;
     assert_eq!(status.status, 200, "{}", status.body);
-    assert!(status.body.contains("auditlog_default"));
+    assert!(status
+        .body
+        .contains(&format!("{}_default", fixture.config.table())));
     assert!(status
         .body
         .contains("Rows in DEFAULT: <strong id=\"default-rows\">0</strong>"));
@@ -261,15 +242,18 @@ async fn transaction_request_and_status_pages() {
     assert!(status.body.contains("Not enabled"), "no hash chain");
 }
 
-/// The DDL guard's events (issue 15) are listed and filtered like any event, with their
-/// command.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ddl_events_are_listed_with_their_command() {
-    let mut fixture = Fixture::new();
+// The DDL guard's events (issue 15) are listed and filtered like any event, with their
+// command.
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async ddl_events_are_listed_with_their_command);
+async fn ddl_events_are_listed_with_their_command(config: AuditConfig) {
+    let mut fixture = Fixture::new(&config);
     exec(
         &mut fixture.reader,
-        r#"INSERT INTO auditlog (operation, table_schema, table_name, new_data, txid)
-           VALUES ('DDL', 'public', 'users', '{"command_tag": "ALTER TABLE", "object_identity": "public.users", "statement": "ALTER TABLE users ADD COLUMN nickname text"}', txid_current())"#,
+        &format!(
+            r#"INSERT INTO {} (operation, table_schema, table_name, new_data, txid)
+           VALUES ('DDL', 'public', 'users', '{{"command_tag": "ALTER TABLE", "object_identity": "public.users", "statement": "ALTER TABLE users ADD COLUMN nickname text"}}', txid_current())"#,
+            config.qualified_table()
+        ),
     );
     let server = fixture.serve(|v| v).await;
     let ddl = server.get("?operation=DDL").await;
@@ -294,9 +278,9 @@ fn link_of(page: &str, id: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_long_record_history_is_shown_a_page_at_a_time() {
-    let mut fixture = Fixture::new();
+on_both_logs!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async a_long_record_history_is_shown_a_page_at_a_time);
+async fn a_long_record_history_is_shown_a_page_at_a_time(config: AuditConfig) {
+    let mut fixture = Fixture::new(&config);
     let mut conn = AuditedConnection::establish(fixture.db.url()).unwrap();
     // 450 events of item 7: its INSERT and 449 UPDATEs, each its own statement.
     write(
@@ -309,7 +293,7 @@ async fn a_long_record_history_is_shown_a_page_at_a_time() {
     );
     let server = fixture.serve(|v| v).await;
     let cards = |page: &str| page.matches("class=\"card event\"").count();
-    let insert = event_id(&mut fixture.reader, "items", "7", Operation::Insert);
+    let insert = fixture.event_id("items", "7", Operation::Insert);
 
     let newest = server.get("/record?table=items&key=7").await.body;
     assert_eq!(cards(&newest), 200, "one page of the history");

@@ -1,5 +1,5 @@
 //! The events of one record, oldest first, with their transaction's context, from a log of
-//! any name (the [query helpers](super::filter) read the default log only).
+//! any name (the Diesel [query helpers](super::filter) read the default log; [`EventSearch`](super::EventSearch) any).
 
 use std::fmt;
 

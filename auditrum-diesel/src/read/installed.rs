@@ -21,17 +21,27 @@ pub fn installed_spec(
     table: &str,
 ) -> Result<TrackSpec, ReadError> {
     let wanted = TableName::parse(table)?;
+    if let Some(spec) = registered_spec(conn, config, wanted.schema(), wanted.table())? {
+        return Ok(spec);
+    }
+    Ok(introspect::complete(conn, TrackSpec::builder(table), true)?)
+}
+
+/// The spec the log's registry holds for `schema.table`, if any (and if it still reads).
+pub(crate) fn registered_spec(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    schema: &str,
+    table: &str,
+) -> QueryResult<Option<TrackSpec>> {
     let sql = format!(
         "SELECT spec::text AS spec FROM {} WHERE table_schema = $1 AND table_name = $2",
         config.qualified_registry_table()
     );
     let installed: Option<Installed> = diesel::sql_query(sql)
-        .bind::<Text, _>(wanted.schema())
-        .bind::<Text, _>(wanted.table())
+        .bind::<Text, _>(schema)
+        .bind::<Text, _>(table)
         .get_result(conn)
         .optional()?;
-    if let Some(spec) = installed.and_then(|row| serde_json::from_str(&row.spec).ok()) {
-        return Ok(spec);
-    }
-    Ok(introspect::complete(conn, TrackSpec::builder(table), true)?)
+    Ok(installed.and_then(|row| serde_json::from_str(&row.spec).ok()))
 }

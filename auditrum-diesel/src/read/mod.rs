@@ -7,7 +7,8 @@
 //! - [`record_history`]: one record's events with their context, from a log of any name.
 //! - [`filter`]: the usual questions (a record, a table, a user, a request, a transaction,
 //!   a time range, a column) as composable Diesel filters and boxed queries, each through
-//!   an index, and [`Page`] for newest-first keyset pagination.
+//!   an index, and [`Page`] for newest-first keyset pagination; [`EventSearch`] asks the
+//!   same questions of a log under any name ([`AuditConfig`](crate::AuditConfig)).
 //! - Time travel: [`as_of`] (a row as it was), [`table_as_of`] (a whole table, streamed),
 //!   and their JSON forms for tables without a model.
 //! - Blame: [`blame`] (who changed a record, when, why: one line per event) and
@@ -32,6 +33,7 @@ pub mod protected;
 mod replay;
 mod revert;
 mod revert_guard;
+mod search;
 mod time_travel;
 mod verify;
 
@@ -44,9 +46,12 @@ pub use hashed::hashed_events;
 pub use history::record_history;
 pub use installed::installed_spec;
 #[cfg(feature = "viewer")]
+pub(crate) use installed::registered_spec;
+#[cfg(feature = "viewer")]
 pub(crate) use key::normalize_key;
 pub use key::{KeyPart, RecordId, RecordKey};
 pub use materialize::Model;
 pub use revert::{revert, Conflict, RevertOptions, RevertReport, RevertStep, RevertTarget};
+pub use search::EventSearch;
 pub use time_travel::{as_of, as_of_in, as_of_json, table_as_of, table_as_of_in, table_as_of_json};
 pub use verify::{verify_history, Finding, HistoryReport, TableCheck, VerifyOptions};

@@ -3,16 +3,14 @@
 use axum::extract::Query;
 use axum::response::Html;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use diesel::prelude::*;
 use maud::html;
 use serde::Deserialize;
 
 use super::base::Base;
 use super::error::ViewError;
 use super::{layout, render, State};
-use crate::read::{filter, AuditEvent, EventQuery, Page};
-use crate::schema::{auditlog, auditlog_tracked};
-use crate::{Operation, TableName};
+use crate::read::{EventSearch, Page};
+use crate::Operation;
 
 /// The list's filters, as the form sends them; empty means "any".
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -52,40 +50,31 @@ impl Filters {
         self
     }
 
-    /// The query these filters ask, every value bound.
-    fn query(&self) -> Result<EventQuery<'static>, ViewError> {
-        let mut query = AuditEvent::query();
+    /// The search these filters ask, every value bound.
+    fn search(&self) -> Result<EventSearch, ViewError> {
+        let mut search = EventSearch::new();
         if !self.table.is_empty() {
-            let spec = TableName::parse(&self.table)?;
-            let (schema, table) = (spec.schema(), spec.table());
-            query = match self.key.is_empty() {
-                true => query.filter(filter::table_of(schema, table)),
-                false => query.filter(filter::record_of((schema, table), self.key.as_str())),
-            };
-        } else if !self.key.is_empty() {
-            let key = self.key.clone();
-            query = query.filter(
-                auditlog::record_id
-                    .eq(key.clone())
-                    .or(auditlog::old_record_id.eq(key)),
-            );
+            search = search.table_named(&self.table)?;
+        }
+        if !self.key.is_empty() {
+            search = search.key(self.key.as_str());
         }
         if !self.user.is_empty() {
-            query = query.filter(filter::user(&self.user));
+            search = search.user(&self.user);
         }
         if !self.request.is_empty() {
-            query = query.filter(filter::request(self.request.clone()));
+            search = search.request(self.request.clone());
         }
         if !self.operation.is_empty() {
-            query = query.filter(auditlog::operation.eq(parse_operation(&self.operation)?));
+            search = search.operation(parse_operation(&self.operation)?);
         }
         if !self.from.is_empty() {
-            query = query.filter(auditlog::changed_at.ge(parse_instant(&self.from)?));
+            search = search.since(parse_instant(&self.from)?);
         }
         if !self.to.is_empty() {
-            query = query.filter(auditlog::changed_at.lt(parse_instant(&self.to)?));
+            search = search.until(parse_instant(&self.to)?);
         }
-        Ok(query)
+        Ok(search)
     }
 
     /// The filters as link parameters (without the page).
@@ -141,7 +130,7 @@ pub(crate) async fn page(
     Query(filters): Query<Filters>,
 ) -> Result<Html<String>, ViewError> {
     let filters = filters.trimmed();
-    let query = filters.query()?;
+    let search = filters.search()?;
     let page_size = state.page_size;
     // One more than a page, to know whether an older page exists.
     let page = Page {
@@ -149,8 +138,8 @@ pub(crate) async fn page(
         limit: page_size + 1,
     };
     let (events, next, contexts, tables) = state
-        .db(move |conn, _| {
-            let mut events: Vec<AuditEvent> = page.apply(query).load(conn)?;
+        .db(move |conn, shared| {
+            let mut events = search.page(conn, &shared.config, page)?.events;
             let next = match events.len() as i64 > page_size {
                 true => {
                     events.truncate(page_size as usize);
@@ -158,11 +147,8 @@ pub(crate) async fn page(
                 }
                 false => None,
             };
-            let contexts = render::load_contexts(conn, &events)?;
-            let tables: Vec<(String, String)> = auditlog_tracked::table
-                .select((auditlog_tracked::table_schema, auditlog_tracked::table_name))
-                .order((auditlog_tracked::table_schema, auditlog_tracked::table_name))
-                .load(conn)?;
+            let contexts = render::load_contexts(conn, &shared.config, &events)?;
+            let tables = render::tracked_tables(conn, &shared.config)?;
             Ok((events, next, contexts, tables))
         })
         .await?;

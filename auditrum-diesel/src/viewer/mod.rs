@@ -37,9 +37,12 @@
 //!
 //! # Metrics
 //!
-//! `/metrics` reads PostgreSQL's catalog and statistics, never the events themselves, so a
-//! scrape costs the same for a log of a thousand or a billion events:
+//! `/metrics` reads PostgreSQL's catalog and statistics, never the whole log, so a scrape
+//! costs the same for a log of a thousand or a billion events:
 //!
+//! - `auditrum_events_total{table,operation}`: a counter, exact: the events committed since
+//!   this process's first scrape, each scrape reading only the new ones through the index on
+//!   `txid` ([`new_events_query`]);
 //! - `auditrum_table_events_estimate{table}` and `auditrum_operation_events_estimate{operation}`:
 //!   events per audited table and per operation, estimated per partition from the planner's
 //!   statistics (row count × the value's frequency in `pg_stats`), summed;
@@ -76,6 +79,7 @@ pub use auth::RequireToken;
 use chain_monitor::ChainMonitor;
 pub use chain_monitor::ChainVerification;
 use error::ViewError;
+pub use metrics::counters::new_events_query;
 
 /// A connection the viewer can read through: a `PgConnection`, or an [`AuditedConnection`]
 /// (so an app can hand the viewer the pool it already has).
@@ -97,7 +101,8 @@ impl ViewerConnection for AuditedConnection {
 }
 
 /// The viewer's routes for the default audit log (`public.auditlog`), read through `pool`.
-/// Same as `Viewer::new(pool).router()`.
+/// Same as `Viewer::new(pool).router()`; for a log under another name,
+/// `Viewer::new(pool).config(config).router()`.
 pub fn router<C: ViewerConnection>(pool: Pool<ConnectionManager<C>>) -> Router {
     Viewer::new(pool).router()
 }
@@ -105,6 +110,7 @@ pub fn router<C: ViewerConnection>(pool: Pool<ConnectionManager<C>>) -> Router {
 /// The viewer, configured; [`router`](Viewer::router) makes its routes.
 pub struct Viewer {
     source: Arc<dyn ConnectionSource>,
+    config: AuditConfig,
     page_size: i64,
     verify_every: Option<Duration>,
 }
@@ -112,6 +118,7 @@ pub struct Viewer {
 impl std::fmt::Debug for Viewer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Viewer")
+            .field("config", &self.config)
             .field("page_size", &self.page_size)
             .field("verify_every", &self.verify_every)
             .finish_non_exhaustive()
@@ -119,13 +126,22 @@ impl std::fmt::Debug for Viewer {
 }
 
 impl Viewer {
-    /// A viewer reading through `pool`: 50 events a page, no chain verification of its own.
+    /// A viewer of the default audit log reading through `pool`: 50 events a page, no
+    /// chain verification of its own.
     pub fn new<C: ViewerConnection>(pool: Pool<ConnectionManager<C>>) -> Self {
         Viewer {
             source: Arc::new(pool),
+            config: AuditConfig::default(),
             page_size: 50,
             verify_every: None,
         }
+    }
+
+    /// Reads the audit log `config` names (any schema, any table name) instead of the
+    /// default `public.auditlog`.
+    pub fn config(mut self, config: AuditConfig) -> Self {
+        self.config = config;
+        self
     }
 
     /// Events per page of the list (1 to 1000).
@@ -148,9 +164,10 @@ impl Viewer {
         let monitor = Arc::new(ChainMonitor::default());
         let shared = Arc::new(Shared {
             source: self.source,
-            config: AuditConfig::default(),
+            config: self.config,
             page_size: self.page_size,
             monitor,
+            counters: metrics::counters::EventCounters::default(),
         });
         if let Some(interval) = self.verify_every {
             chain_monitor::spawn(Arc::downgrade(&shared), interval);
@@ -172,6 +189,8 @@ pub(crate) struct Shared {
     config: AuditConfig,
     page_size: i64,
     monitor: Arc<ChainMonitor>,
+    /// The exact event counters of `/metrics`, kept from scrape to scrape.
+    counters: metrics::counters::EventCounters,
 }
 
 type State = axum::extract::State<Arc<Shared>>;

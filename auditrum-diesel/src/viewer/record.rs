@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 use axum::extract::Query;
 use axum::response::Html;
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::Value;
@@ -15,8 +14,7 @@ use super::base::{table_name, Base};
 use super::error::ViewError;
 use super::list::parse_instant;
 use super::{layout, render, State};
-use crate::read::{filter, AuditEvent, EventContext};
-use crate::schema::{auditlog, auditlog_tracked};
+use crate::read::{registered_spec, AuditEvent, EventContext, EventSearch};
 use crate::{Operation, TableName, TrackSpec};
 
 #[derive(Debug, Default, Deserialize)]
@@ -126,13 +124,7 @@ pub(crate) async fn page(
     let (s, t) = (schema.clone(), table.clone());
     let loaded = state
         .db(move |conn, shared| {
-            let spec: Option<Value> = auditlog_tracked::table
-                .filter(auditlog_tracked::table_schema.eq(&s))
-                .filter(auditlog_tracked::table_name.eq(&t))
-                .select(auditlog_tracked::spec)
-                .first(conn)
-                .optional()?;
-            let spec: Option<TrackSpec> = spec.and_then(|v| serde_json::from_value(v).ok());
+            let spec: Option<TrackSpec> = registered_spec(conn, &shared.config, &s, &t)?;
             // A composite key however it was spelled: `[7,1]` is stored as `[7, 1]`.
             let key = match spec
                 .as_ref()
@@ -141,11 +133,11 @@ pub(crate) async fn page(
                 true => crate::read::normalize_key(conn, &key)?,
                 false => key,
             };
-            let events: Vec<AuditEvent> = AuditEvent::query()
-                .filter(filter::record_of((&s, &t), key.as_str()))
-                .order(auditlog::id.asc())
-                .load(conn)?;
-            let contexts = render::load_contexts(conn, &events)?;
+            let events: Vec<AuditEvent> =
+                EventSearch::new()
+                    .record(&s, &t, key.as_str())
+                    .load(conn, &shared.config, None)?;
+            let contexts = render::load_contexts(conn, &shared.config, &events)?;
             let as_of = match (at, &spec) {
                 (Some(at), Some(spec)) => Some((
                     at,

@@ -10,8 +10,7 @@ use serde_json::Value;
 use super::base::{table_name, Base};
 use super::error::ViewError;
 use crate::read::{AuditEvent, EventContext};
-use crate::schema::auditlog_context;
-use crate::Operation;
+use crate::{AuditConfig, Operation};
 
 /// A JSON value as text: JSON, so that `"null"` and `null` differ; a masked, hashed or
 /// redacted value as such (`‹masked›`), not as its marker.
@@ -32,6 +31,7 @@ pub(crate) fn op_badge(op: Operation) -> Markup {
 /// The contexts of `events`, by id, in one query.
 pub(crate) fn load_contexts(
     conn: &mut PgConnection,
+    config: &AuditConfig,
     events: &[AuditEvent],
 ) -> Result<HashMap<i64, EventContext>, ViewError> {
     let mut ids: Vec<i64> = events.iter().filter_map(|e| e.context_id).collect();
@@ -40,11 +40,43 @@ pub(crate) fn load_contexts(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, EventContext)> = auditlog_context::table
-        .filter(auditlog_context::id.eq_any(ids))
-        .select((auditlog_context::id, auditlog_context::context))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+        #[diesel(sql_type = diesel::sql_types::Jsonb)]
+        context: EventContext,
+    }
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT id, context FROM {} WHERE id = ANY($1)",
+        config.qualified_context_table()
+    ))
+    .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(ids)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|row| (row.id, row.context)).collect())
+}
+
+/// The tables in the log's registry of installed specs, in name order.
+pub(crate) fn tracked_tables(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+) -> Result<Vec<(String, String)>, ViewError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        table_schema: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        table_name: String,
+    }
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT table_schema, table_name FROM {} ORDER BY table_schema, table_name",
+        config.qualified_registry_table()
+    ))
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.table_schema, row.table_name))
+        .collect())
 }
 
 /// Every key of a context, the request id linked to its page.

@@ -5,15 +5,13 @@ use std::collections::HashMap;
 
 use axum::extract::Query;
 use axum::response::Html;
-use diesel::prelude::*;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::base::{table_name, Base};
 use super::error::ViewError;
 use super::{layout, render, State};
-use crate::read::{AuditEvent, EventContext};
-use crate::schema::auditlog;
+use crate::read::{AuditEvent, EventContext, EventSearch};
 
 /// At most this many events on one page.
 const LIMIT: i64 = 5000;
@@ -37,12 +35,12 @@ pub(crate) async fn transaction_page(
 ) -> Result<Html<String>, ViewError> {
     let txid = params.txid;
     let (events, contexts): Loaded = state
-        .db(move |conn, _| {
-            let events = AuditEvent::in_transaction(txid)
-                .order(auditlog::id.asc())
-                .limit(LIMIT)
-                .load(conn)?;
-            let contexts = render::load_contexts(conn, &events)?;
+        .db(move |conn, shared| {
+            let events =
+                EventSearch::new()
+                    .transaction(txid)
+                    .load(conn, &shared.config, Some(LIMIT))?;
+            let contexts = render::load_contexts(conn, &shared.config, &events)?;
             Ok((events, contexts))
         })
         .await?;
@@ -66,12 +64,11 @@ pub(crate) async fn request_page(
 ) -> Result<Html<String>, ViewError> {
     let id = params.id.clone();
     let (events, contexts): Loaded = state
-        .db(move |conn, _| {
-            let events = AuditEvent::by_request(id)
-                .order(auditlog::id.asc())
-                .limit(LIMIT)
-                .load(conn)?;
-            let contexts = render::load_contexts(conn, &events)?;
+        .db(move |conn, shared| {
+            let events = EventSearch::new()
+                .request(id)
+                .load(conn, &shared.config, Some(LIMIT))?;
+            let contexts = render::load_contexts(conn, &shared.config, &events)?;
             Ok((events, contexts))
         })
         .await?;

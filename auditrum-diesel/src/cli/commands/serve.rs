@@ -10,7 +10,6 @@ use diesel::PgConnection;
 
 use crate::cli::{CliError, Context};
 use crate::viewer::{RequireToken, Viewer};
-use crate::AuditConfig;
 
 /// `serve`.
 #[derive(Debug, Args)]
@@ -49,11 +48,6 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 pub(crate) fn run(args: Serve, context: &Context) -> Result<(), CliError> {
-    if context.config != AuditConfig::default() {
-        return Err(CliError::BadArgument(
-            "the viewer reads the default audit log (public.auditlog) only".into(),
-        ));
-    }
     let token = args.token.filter(|t| !t.is_empty());
     let addrs: Vec<SocketAddr> = args
         .bind
@@ -77,7 +71,9 @@ pub(crate) fn run(args: Serve, context: &Context) -> Result<(), CliError> {
         .connection_timeout(Duration::from_secs(10))
         .build(ConnectionManager::<PgConnection>::new(url))
         .map_err(|e| CliError::Connect(e.to_string()))?;
-    let mut viewer = Viewer::new(pool).page_size(args.page_size);
+    let mut viewer = Viewer::new(pool)
+        .config(context.config.clone())
+        .page_size(args.page_size);
     if let Some(every) = args.verify_chain_every {
         viewer = viewer.verify_chain_every(every);
     }

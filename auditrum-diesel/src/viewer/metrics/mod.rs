@@ -1,5 +1,6 @@
 //! `/metrics`: the log's health in Prometheus' text format, read from PostgreSQL's catalog
-//! and statistics, never by scanning the events.
+//! and statistics, never by scanning the events; and exact event counters that read only
+//! the events committed since the previous scrape ([`counters`]).
 //!
 //! **Events per table and per operation** are estimates: for each partition, its row count
 //! (`pg_class.reltuples`) times the frequency of each value of `table_name` and of
@@ -15,6 +16,7 @@
 //! sample, or beyond the statistics target, 100 values by default) is counted under
 //! `table="(other)"` for that partition.
 
+pub(crate) mod counters;
 mod read;
 mod render;
 mod values;
@@ -39,9 +41,12 @@ pub(crate) fn months_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
 
 /// Reads the catalog, computes the values, renders them.
 pub(crate) async fn endpoint(state: State) -> Result<impl IntoResponse, ViewError> {
-    let reading = state
-        .db(|conn, shared| read::read(conn, &shared.config))
+    let (reading, totals) = state
+        .db(|conn, shared| {
+            let totals = shared.counters.scrape(conn, &shared.config)?;
+            Ok((read::read(conn, &shared.config)?, totals))
+        })
         .await?;
-    let values = values::Values::compute(&reading, state.monitor.last(), Utc::now());
+    let values = values::Values::compute(&reading, totals, state.monitor.last(), Utc::now());
     Ok(([(CONTENT_TYPE, TEXT_FORMAT)], render::render(&values)))
 }

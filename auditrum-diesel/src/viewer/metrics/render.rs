@@ -4,125 +4,170 @@ use std::fmt::Write;
 
 use super::values::Values;
 
-/// Samples of one metric: label values (empty without a label) and values. `None` leaves
-/// the metric out altogether.
-type Samples = fn(&Values) -> Option<Vec<(String, f64)>>;
+/// Samples of one metric: label values (one per label name) and values. `None` leaves the
+/// metric out altogether.
+type Samples = fn(&Values) -> Option<Vec<(Vec<String>, f64)>>;
 
-/// One metric: its name, help text, label name (`""` for none) and samples.
+/// What a metric is to Prometheus.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// Goes up and down.
+    Gauge,
+    /// Only goes up while the process lives (`rate()`, `increase()`).
+    Counter,
+}
+
+/// One metric: its name, help text, kind, label names and samples.
 struct Metric {
     name: &'static str,
     help: &'static str,
-    label: &'static str,
+    kind: Kind,
+    labels: &'static [&'static str],
     samples: Samples,
 }
 
 /// Every metric of `/metrics`, in the order they are printed.
 const METRICS: &[Metric] = &[
     Metric {
+        name: "auditrum_events_total",
+        help: "Events committed to the audit log per table and operation, counted exactly since this process started counting (its first scrape).",
+        kind: Kind::Counter,
+        labels: &["table", "operation"],
+        samples: |v| {
+            Some(
+                v.events_total
+                    .iter()
+                    .map(|((table, operation), n)| (vec![table.clone(), operation.clone()], *n as f64))
+                    .collect(),
+            )
+        },
+    },
+    Metric {
         name: "auditrum_events_estimate",
         help: "Events in the audit log: the partitions' estimated row counts, plus the DEFAULT partition's exact count.",
-        label: "",
+        kind: Kind::Gauge,
+        labels: &[],
         samples: |v| one(v.events),
     },
     Metric {
         name: "auditrum_table_events_estimate",
         help: "Events per audited table (table_name), estimated from each partition's statistics.",
-        label: "table",
+        kind: Kind::Gauge,
+        labels: &["table"],
         samples: |v| labelled(&v.per_table),
     },
     Metric {
         name: "auditrum_operation_events_estimate",
         help: "Events per operation, estimated from each partition's statistics.",
-        label: "operation",
+        kind: Kind::Gauge,
+        labels: &["operation"],
         samples: |v| labelled(&v.per_operation),
     },
     Metric {
         name: "auditrum_tracked_tables",
         help: "Tables in the registry of installed specs.",
-        label: "",
+        kind: Kind::Gauge,
+        labels: &[],
         samples: |v| one(v.tracked),
     },
     Metric {
         name: "auditrum_partitions",
         help: "Monthly partitions of the audit table.",
-        label: "",
+        kind: Kind::Gauge,
+        labels: &[],
         samples: |v| one(v.partitions),
     },
     Metric {
         name: "auditrum_partition_runway_months",
         help: "Months from now until the end of the last monthly partition (negative: events already go to DEFAULT).",
-        label: "",
+        kind: Kind::Gauge,
+        labels: &[],
         samples: |v| one(v.runway_months),
     },
     Metric {
         name: "auditrum_partitions_until_timestamp_seconds",
         help: "End of the last monthly partition (Unix time).",
-        label: "",
+        kind: Kind::Gauge,
+        labels: &[],
         samples: |v| v.partitions_until.and_then(one),
     },
     Metric {
         name: "auditrum_default_partition_rows",
         help: "Events in the DEFAULT partition (their month has no partition; should be 0).",
-        label: "",
+        kind: Kind::Gauge,
+        labels: &[],
         samples: |v| one(v.default_rows),
     },
     Metric {
         name: "auditrum_hash_chain_enabled",
         help: "1 when the hash chain is enabled.",
-        label: "",
+        kind: Kind::Gauge,
+        labels: &[],
         samples: |v| one(v.chain_enabled),
     },
     Metric {
         name: "auditrum_hash_chain_links",
         help: "Links sealed so far (the head's sequence number).",
-        label: "",
+        kind: Kind::Gauge,
+        labels: &[],
         samples: |v| v.chain_links.and_then(one),
     },
     Metric {
         name: "auditrum_hash_chain_sealed_timestamp_seconds",
         help: "When the head link was sealed (Unix time).",
-        label: "",
+        kind: Kind::Gauge,
+        labels: &[],
         samples: |v| v.chain_sealed_at.and_then(one),
     },
     Metric {
         name: "auditrum_hash_chain_seal_lag_seconds",
         help: "Age of the oldest committed transaction not sealed yet (0 when all are): its events are not tamper-evident yet.",
-        label: "",
+        kind: Kind::Gauge,
+        labels: &[],
         samples: |v| v.chain_seal_lag.and_then(one),
     },
     Metric {
         name: "auditrum_hash_chain_verified_timestamp_seconds",
         help: "When this viewer last verified the hash chain (Unix time).",
-        label: "",
+        kind: Kind::Gauge,
+        labels: &[],
         samples: |v| v.verification.as_ref().and_then(|v| one(v.at)),
     },
     Metric {
         name: "auditrum_hash_chain_intact",
         help: "1 when the last verification found the chain intact; 0 when broken, not enabled, or not verifiable.",
-        label: "",
+        kind: Kind::Gauge,
+        labels: &[],
         samples: |v| v.verification.as_ref().and_then(|v| one(v.intact)),
     },
     Metric {
         name: "auditrum_hash_chain_breaks",
         help: "Breaks the last verification found.",
-        label: "",
+        kind: Kind::Gauge,
+        labels: &[],
         samples: |v| v.verification.as_ref().and_then(|v| one(v.breaks)),
     },
     Metric {
         name: "auditrum_hash_chain_verify_error",
         help: "1 when the last verification could not run.",
-        label: "",
+        kind: Kind::Gauge,
+        labels: &[],
         samples: |v| v.verification.as_ref().and_then(|v| one(v.error)),
     },
 ];
 
-fn one(value: f64) -> Option<Vec<(String, f64)>> {
-    Some(vec![(String::new(), value)])
+fn one(value: f64) -> Option<Vec<(Vec<String>, f64)>> {
+    Some(vec![(Vec::new(), value)])
 }
 
 /// One sample per label value, counts rounded (they are estimates).
-fn labelled(values: &std::collections::BTreeMap<String, f64>) -> Option<Vec<(String, f64)>> {
-    Some(values.iter().map(|(k, v)| (k.clone(), v.round())).collect())
+fn labelled(values: &std::collections::BTreeMap<String, f64>) -> Option<Vec<(Vec<String>, f64)>> {
+    Some(
+        values
+            .iter()
+            .map(|(k, v)| (vec![k.clone()], v.round()))
+            .collect(),
+    )
 }
 
 /// The values as Prometheus' text exposition format.
@@ -132,12 +177,15 @@ pub(super) fn render(values: &Values) -> String {
         let Some(samples) = (metric.samples)(values) else {
             continue;
         };
-        out.family(metric.name, metric.help);
-        for (label, value) in samples {
-            match metric.label {
-                "" => out.sample(metric.name, &[], value),
-                name => out.sample(metric.name, &[(name, &label)], value),
-            }
+        out.family(metric.name, metric.help, metric.kind);
+        for (values, value) in samples {
+            let labels: Vec<(&str, &str)> = metric
+                .labels
+                .iter()
+                .copied()
+                .zip(values.iter().map(String::as_str))
+                .collect();
+            out.sample(metric.name, &labels, value);
         }
     }
     out.text
@@ -150,13 +198,17 @@ struct Exposition {
 }
 
 impl Exposition {
-    fn family(&mut self, name: &str, help: &str) {
+    fn family(&mut self, name: &str, help: &str, kind: Kind) {
         let _ = writeln!(
             self.text,
             "# HELP {name} {}",
             help.replace('\\', "\\\\").replace('\n', "\\n")
         );
-        let _ = writeln!(self.text, "# TYPE {name} gauge");
+        let kind = match kind {
+            Kind::Gauge => "gauge",
+            Kind::Counter => "counter",
+        };
+        let _ = writeln!(self.text, "# TYPE {name} {kind}");
     }
 
     fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {

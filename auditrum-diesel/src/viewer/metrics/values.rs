@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use super::counters::Totals;
 use super::months_between;
 use super::read::Reading;
 use crate::viewer::chain_monitor::ChainVerification;
@@ -13,6 +14,8 @@ const OTHER: &str = "(other)";
 
 /// Every value of `/metrics`; `None` where the metric is left out.
 pub(super) struct Values {
+    /// Exact events per (table, operation) since the process started counting.
+    pub events_total: Totals,
     pub events: f64,
     pub per_table: BTreeMap<String, f64>,
     pub per_operation: BTreeMap<String, f64>,
@@ -39,6 +42,7 @@ pub(super) struct Verified {
 impl Values {
     pub fn compute(
         reading: &Reading,
+        events_total: Totals,
         verification: Option<ChainVerification>,
         now: DateTime<Utc>,
     ) -> Self {
@@ -51,6 +55,7 @@ impl Values {
         let (per_table, per_operation) = estimates(reading);
         let until = reading.partitions.iter().filter_map(|p| p.to).max();
         Values {
+            events_total,
             events: (reading.analyzed_rows + default_rows as f64).round(),
             per_table,
             per_operation,
