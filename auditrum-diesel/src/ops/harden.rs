@@ -84,7 +84,8 @@ pub fn harden_sql(config: &AuditConfig, app_role: &str, admin_role: Option<&str>
     );
     // Then the DDL guard: nobody but the admin role switches capture off.
     format!(
-        "{privileges}\n{}",
+        "{privileges}\n{}\n{}",
+        crate::sql::hmac::harden_sql(config, admin_role),
         super::ddl_guard::guard_sql(config, admin_role)
     )
 }

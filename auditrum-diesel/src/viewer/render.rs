@@ -12,9 +12,10 @@ use super::error::ViewError;
 use crate::read::{AuditEvent, EventContext};
 use crate::{AuditConfig, Operation};
 
-/// A JSON value as text: JSON, so that `"null"` and `null` differ.
+/// A JSON value as text: JSON, so that `"null"` and `null` differ; a masked, hashed or
+/// redacted value as such (`‹masked›`), not as its marker.
 pub(crate) fn value(v: &Value) -> String {
-    v.to_string()
+    crate::read::protected::display(v)
 }
 
 /// An instant, in UTC to the millisecond.

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::chain::redactions::{ErasedValues, RedactRecord, RedactRequest, Rehash};
 use super::chain::ChainNames;
-use crate::{AuditConfig, Error, TrackSpec};
+use crate::{AuditConfig, Error, TableName};
 
 pub use select::DEFAULT_PERSONAL_CONTEXT_KEYS;
 
@@ -181,10 +181,10 @@ fn record(
     .get_result(conn)?;
     let request = match &options.target {
         RedactTarget::Record { table, fields, .. } => {
-            let spec = TrackSpec::new(table)?;
+            let spec = TableName::parse(table)?;
             RedactRequest {
                 kind: "record".into(),
-                table: Some(format!("{}.{}", spec.table_schema(), spec.table_name())),
+                table: Some(spec.display_name()),
                 fields: fields.clone(),
             }
         }

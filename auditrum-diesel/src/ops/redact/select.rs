@@ -8,7 +8,7 @@ use diesel::sql_types::{Array, BigInt, Jsonb, Nullable, Text};
 use super::RedactTarget;
 use crate::ops::chain::leaves::{self, REDACTED_JSON, REDACTED_VALUE_TEXTS};
 use crate::ops::chain::redactions::ErasedValues;
-use crate::{AuditConfig, Error, TrackSpec};
+use crate::{AuditConfig, Error, TableName};
 
 /// The context keys `redact --user` erases unless told otherwise: who the user is and where
 /// they connected from (`auditrum_overlong` holds an overlong `user_id` whole).
@@ -56,15 +56,15 @@ pub(crate) fn matching_events(
     let events = config.qualified_table();
     let ids: Vec<Id> = match target {
         RedactTarget::Record { table, key, .. } => {
-            let spec = TrackSpec::new(table)?;
+            let spec = TableName::parse(table)?;
             diesel::sql_query(format!(
                 "SELECT e.id FROM {events} e
                  WHERE e.table_name = $2 AND e.table_schema = $1
                    AND (e.record_id = $3 OR e.old_record_id = $3)
                  ORDER BY e.id"
             ))
-            .bind::<Text, _>(spec.table_schema())
-            .bind::<Text, _>(spec.table_name())
+            .bind::<Text, _>(spec.schema())
+            .bind::<Text, _>(spec.table())
             .bind::<Text, _>(key)
             .load(conn)?
         }
