@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. As SQL: what you would put in a migration's up.sql. The core schema once (audit
     //    table, partitions, context storage, registry), then the triggers of each table.
     //    This spec lists the table's columns itself: no database needed to produce the SQL.
-    let invoices = TrackSpec::new("invoices")?
+    let invoices = TrackSpec::builder("invoices")
         .columns([
             "id",
             "tenant_id",
@@ -55,7 +55,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "internal_note",
         ])
         .exclude(["internal_note"]) // never reaches the log
-        .meta(["tenant_id"]); // copied onto every event, for filtering
+        .meta(["tenant_id"])
+        .build()?; // copied onto every event, for filtering
     let up_sql = format!(
         "{}\n{}",
         core_schema_sql(&config),
@@ -70,12 +71,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 2. Or straight from Rust, with the columns, their types and the (composite) primary
     //    key read from the database.
-    let lines = introspect::complete(&mut conn, TrackSpec::new("invoice_lines")?, true)?;
+    let lines = introspect::complete(&mut conn, TrackSpec::builder("invoice_lines"), true)?;
     apply::install(&mut conn, &lines, &config)?;
     println!(
         "installed the triggers of {} (key: {})\n",
         lines.display_name(),
-        lines.key_columns().join(", ")
+        lines.key().join(", ")
     );
 
     // 3. Writes. `audited_transaction` begins the transaction with the context, in one

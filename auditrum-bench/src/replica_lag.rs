@@ -36,7 +36,7 @@ pub fn run(clients: u32, seconds: f64, verbose: bool) -> Result<String, BenchErr
         chain::enable(conn, &config)?;
     }
     primary.batch_execute("CREATE TABLE notes (id bigserial PRIMARY KEY, body text)")?;
-    let spec = TrackSpec::new("notes").map_err(|e| BenchError::Run(e.to_string()))?;
+    let spec = TrackSpec::builder("notes");
     let spec = auditrum_diesel::introspect::complete(&mut primary, spec, true)?;
     auditrum_diesel::apply::install(&mut primary, &spec, &config)?;
     replica.batch_execute("TRUNCATE auditlog_chain_state")?;

@@ -267,11 +267,10 @@ impl Scratch {
 
     /// The spec of `table`.
     pub fn spec(&self, table: &str, full: bool) -> TrackSpec {
-        TrackSpec::new(table)
-            .expect("valid table name")
+        TrackSpec::builder(table)
             .schema(self.schema.clone())
             .key(["id"])
-            .typed_columns([
+            .columns([
                 auditrum_diesel::Column::typed("id", "bigint"),
                 auditrum_diesel::Column::typed("qty", "integer"),
                 auditrum_diesel::Column::typed("price", "numeric(12,2)"),
@@ -284,6 +283,8 @@ impl Scratch {
             } else {
                 StorageMode::Diff
             })
+            .build()
+            .expect("valid table name")
     }
 }
 

@@ -69,7 +69,10 @@ fn without_models_it_writes_the_core_schema_only() {
 fn without_models_it_refuses_to_remove_every_audited_table() {
     let dir = TempDir::new("refuse");
     let dir_arg = dir.0.to_str().unwrap();
-    let users = TrackSpec::new("users").unwrap().track_only(["email"]);
+    let users = TrackSpec::builder("users")
+        .track_only(["email"])
+        .build()
+        .unwrap();
     Generator::new(&dir.0, Registry::new().with(users))
         .generate("2024-05-01T12:00:00Z".parse().unwrap())
         .unwrap();

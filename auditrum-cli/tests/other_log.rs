@@ -4,12 +4,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use auditrum_testdb::TestDatabase;
-use common::{count, stderr, stdout};
+use common::{count, get, serve, stderr, stdout};
 use diesel::connection::SimpleConnection;
 use serde_json::Value;
 
@@ -177,39 +175,10 @@ fn every_command_works_on_a_log_in_another_schema() {
 
 /// `serve --audit-table audit.events`: the list shows the log's 4 events.
 fn serve_lists_the_events(db: &TestDatabase) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrum-diesel"))
-        .args(["--audit-table", LOG, "serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", db.url())
-        .env_remove("AUDITRUM_VIEWER_TOKEN")
-        .env_remove("AUDITRUM_TABLE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("auditrum-diesel: serving the audit viewer at http://")
-        .and_then(|rest| rest.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_owned();
-    let get = |path: &str| {
-        let mut stream = TcpStream::connect(&address).unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut raw = String::new();
-        stream.read_to_string(&mut raw).unwrap();
-        raw
-    };
-    let list = get("/");
+    let (mut child, address) = serve(db, &["--audit-table", LOG, "--bind", "127.0.0.1:0"]);
+    let (status, list) = get(&address, "/", None);
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(list.starts_with("HTTP/1.1 200"), "{list}");
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
     assert_eq!(list.matches("<tr class=\"event\"").count(), 4, "{list}");
 }

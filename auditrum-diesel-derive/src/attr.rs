@@ -11,7 +11,8 @@ use crate::ctxt::Ctxt;
 use crate::diesel::skip_value;
 use crate::symbol::*;
 
-/// `track_only(...)`, `exclude(...)` or `meta(...)`: the keyword and the field names.
+/// `track_only(...)`, `exclude(...)`, `meta(...)`, `mask(...)` or `hash(...)`: the keyword
+/// and the field names.
 pub struct List {
     /// The option's keyword, for spans.
     pub keyword: Ident,
@@ -37,6 +38,10 @@ pub struct StructOptions {
     pub exclude: Option<List>,
     /// `meta(...)`.
     pub meta: Option<List>,
+    /// `mask(...)`.
+    pub mask: Option<List>,
+    /// `hash(...)`.
+    pub hash: Option<List>,
     /// `condition = "..."`.
     pub condition: Option<LitStr>,
     /// `storage = "..."`.
@@ -62,10 +67,12 @@ pub fn struct_options(cx: &mut Ctxt, attrs: &[Attribute]) -> StructOptions {
     each_option(cx, attrs, |cx, key, meta| {
         let name = key.to_string();
         match name.as_str() {
-            TRACK_ONLY | EXCLUDE | META => {
+            TRACK_ONLY | EXCLUDE | META | MASK | HASH => {
                 let slot = match name.as_str() {
                     TRACK_ONLY => &mut out.track_only,
                     EXCLUDE => &mut out.exclude,
+                    MASK => &mut out.mask,
+                    HASH => &mut out.hash,
                     _ => &mut out.meta,
                 };
                 let list = list(cx, key, meta)?;

@@ -25,6 +25,10 @@ pub struct Spec {
     pub exclude: Vec<String>,
     /// `meta` columns.
     pub meta: Vec<String>,
+    /// `mask` columns.
+    pub mask: Vec<String>,
+    /// `hash` columns.
+    pub hash: Vec<String>,
     /// The condition.
     pub condition: Option<String>,
     /// `storage = "full"`.
@@ -112,6 +116,24 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Option<Spec> {
         lit.value()
     });
 
+    let tracked_columns: Vec<&String> = match &track_only {
+        Some(track_only) => track_only.iter().collect(),
+        None => columns.iter().filter(|c| !exclude.contains(c)).collect(),
+    };
+    let protection = Protection {
+        key: &key,
+        tracked: &tracked_columns,
+        meta: &meta,
+    };
+    let mask_spanned = options.mask.as_ref().map(|l| lists.resolve_spanned(cx, l));
+    let hash_spanned = options.hash.as_ref().map(|l| lists.resolve_spanned(cx, l));
+    let names = |list: &Option<Vec<Name>>| -> Vec<String> {
+        list.iter().flatten().map(|n| n.value.clone()).collect()
+    };
+    let (mask, hash) = (names(&mask_spanned), names(&hash_spanned));
+    protection.check(cx, MASK, mask_spanned.as_deref().unwrap_or_default(), &hash);
+    protection.check(cx, HASH, hash_spanned.as_deref().unwrap_or_default(), &mask);
+
     Some(Spec {
         table,
         schema,
@@ -120,6 +142,8 @@ pub fn check(cx: &mut Ctxt, model: &Model) -> Option<Spec> {
         track_only: track_only.unwrap_or_default(),
         exclude,
         meta,
+        mask,
+        hash,
         condition,
         full_storage: options.storage == Some(Storage::Full),
     })
@@ -173,13 +197,14 @@ fn infer_table_name(name: &str) -> String {
     result
 }
 
+/// The rule `TrackSpec` applies to names (`auditrum_diesel_rules::name_problem`).
 fn check_sql_name(cx: &mut Ctxt, lit: &LitStr, option: &str) {
-    let value = lit.value();
-    if value.is_empty() || value.contains('\0') {
+    if let Some(reason) = auditrum_diesel_rules::name_problem(&lit.value()) {
         cx.error(
             lit.span(),
             format!(
-                "malformed `{option}`: a name must be non-empty without NUL bytes, as in `{}`",
+                "malformed `{option}`: {reason}; a name is non-empty, without control \
+                 characters or `$auditrum$`, as in `{}`",
                 form_of(option)
             ),
         );
@@ -278,6 +303,34 @@ fn key(cx: &mut Ctxt, model: &Model, fields: &[Field]) -> Vec<String> {
     key
 }
 
+/// What a `mask` / `hash` column is checked against.
+struct Protection<'a> {
+    key: &'a [String],
+    tracked: &'a [&'a String],
+    meta: &'a [String],
+}
+
+impl Protection<'_> {
+    /// The rule `TrackSpec` applies too (`auditrum_diesel_rules::protection_problem`),
+    /// spanned at each column's field name.
+    fn check(&self, cx: &mut Ctxt, option: &str, columns: &[Name], other: &[String]) {
+        for column in columns {
+            let name = &column.value;
+            let audited = self.tracked.contains(&name) || self.meta.contains(name);
+            if let Some(reason) = auditrum_diesel_rules::protection_problem(
+                self.key.contains(name),
+                other.contains(name),
+                audited,
+            ) {
+                cx.error(
+                    column.span,
+                    format!("`{option}` cannot name column `{name}`: {reason}"),
+                );
+            }
+        }
+    }
+}
+
 /// Resolves the field names of `track_only` / `exclude` / `meta` to columns.
 struct Lists<'a> {
     struct_name: &'a str,
@@ -285,6 +338,27 @@ struct Lists<'a> {
 }
 
 impl Lists<'_> {
+    /// As [`resolve`](Self::resolve), each column with the span of the name that named it.
+    fn resolve_spanned(&self, cx: &mut Ctxt, list: &List) -> Vec<Name> {
+        let columns = self.resolve(cx, list);
+        // `resolve` keeps the order of the names it could resolve; pair them back up.
+        let mut spans = list.names.iter().filter_map(|ident| {
+            let name = crate::diesel::name_of(ident);
+            let field = self
+                .fields
+                .iter()
+                .find(|f| f.name.as_ref().map(|n| &n.value) == Some(&name.value))?;
+            field.column().map(|_| name.span)
+        });
+        columns
+            .into_iter()
+            .map(|value| Name {
+                value,
+                span: spans.next().unwrap_or_else(proc_macro2::Span::call_site),
+            })
+            .collect()
+    }
+
     fn resolve(&self, cx: &mut Ctxt, list: &List) -> Vec<String> {
         let mut columns = Vec::new();
         let mut seen: Vec<String> = Vec::new();
@@ -349,19 +423,10 @@ impl Lists<'_> {
     }
 }
 
-/// The condition is embedded in the trigger body; refuse what `TrackSpec` would refuse at
-/// run time (kept in step with `check_condition` in `auditrum-diesel/src/spec.rs`).
+/// The condition is embedded in the trigger body; refuse what `TrackSpec` refuses at run
+/// time: the rule is `auditrum_diesel_rules::condition_problem`, shared by both.
 fn check_condition(cx: &mut Ctxt, lit: &LitStr) {
-    let condition = lit.value();
-    let reason = if condition.trim().is_empty() {
-        "it is empty"
-    } else if condition.contains('\0') {
-        "it contains a NUL byte"
-    } else if condition.contains("$auditrum$") {
-        "it contains `$auditrum$`, which delimits the trigger body"
-    } else if condition.contains(';') {
-        "it contains `;`"
-    } else {
+    let Some(reason) = auditrum_diesel_rules::condition_problem(&lit.value()) else {
         return;
     };
     cx.error(

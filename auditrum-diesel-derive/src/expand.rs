@@ -40,6 +40,8 @@ fn expand(input: &DeriveInput, spec: &Spec) -> TokenStream {
         impl #impl_generics ::auditrum_diesel::Audited for #ident #ty_generics #where_clause {
             fn track_spec() -> ::auditrum_diesel::TrackSpec {
                 #build
+                    .build()
+                    .expect("#[derive(Audited)] checked the spec's rules at compile time")
             }
         }
 
@@ -54,12 +56,11 @@ fn expand(input: &DeriveInput, spec: &Spec) -> TokenStream {
     }
 }
 
-/// `TrackSpec::new(table)...`: only the options that are set.
+/// `TrackSpec::builder(table)...`: only the options that are set.
 fn builder(spec: &Spec) -> TokenStream {
     let table = &spec.table;
     let mut chain = quote! {
-        ::auditrum_diesel::TrackSpec::new(#table)
-            .expect("#[derive(Audited)] checked the table name")
+        ::auditrum_diesel::TrackSpec::builder(#table)
     };
     if let Some(schema) = &spec.schema {
         chain.extend(quote!(.schema(#schema)));
@@ -71,6 +72,8 @@ fn builder(spec: &Spec) -> TokenStream {
         (quote!(track_only), &spec.track_only),
         (quote!(exclude), &spec.exclude),
         (quote!(meta), &spec.meta),
+        (quote!(mask), &spec.mask),
+        (quote!(hash), &spec.hash),
     ] {
         if !names.is_empty() {
             chain.extend(quote!(.#method([#(#names),*])));

@@ -11,6 +11,10 @@ pub const TRACK_ONLY: &str = "track_only";
 pub const EXCLUDE: &str = "exclude";
 /// Struct option: `meta(field, ...)`.
 pub const META: &str = "meta";
+/// Struct option: `mask(field, ...)`.
+pub const MASK: &str = "mask";
+/// Struct option: `hash(field, ...)`.
+pub const HASH: &str = "hash";
 /// Struct option: `condition = "SQL"`.
 pub const CONDITION: &str = "condition";
 /// Struct option: `storage = "diff" | "full"`.
@@ -30,6 +34,8 @@ pub const STRUCT_OPTIONS: &[(&str, &str)] = &[
     (TRACK_ONLY, "track_only(field, ...)"),
     (EXCLUDE, "exclude(field, ...)"),
     (META, "meta(field, ...)"),
+    (MASK, "mask(field, ...)"),
+    (HASH, "hash(field, ...)"),
     (CONDITION, "condition = \"SQL\""),
     (STORAGE, "storage = \"diff\" | \"full\""),
     (SCHEMA, "schema = \"name\""),

@@ -4,7 +4,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 
-use crate::{sql, AuditConfig, Error, TrackSpec};
+use crate::{sql, AuditConfig, Error, TableName, TrackSpec};
 
 /// Creates (or completes) the core schema: audit table, partitions, context storage,
 /// registry. Safe to run twice.
@@ -25,13 +25,13 @@ pub fn install(
     Ok(())
 }
 
-/// Removes the capture triggers of `spec`'s table, in one transaction.
+/// Removes the capture triggers of `table`, in one transaction.
 pub fn uninstall(
     conn: &mut PgConnection,
-    spec: &TrackSpec,
+    table: &TableName,
     config: &AuditConfig,
 ) -> Result<(), Error> {
-    let sql = sql::uninstall_sql(spec, config)?;
+    let sql = sql::uninstall_sql(table, config)?;
     conn.transaction(|conn| conn.batch_execute(&sql))?;
     Ok(())
 }

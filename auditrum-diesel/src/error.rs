@@ -34,7 +34,7 @@ pub enum SpecError {
     UnknownColumn {
         /// The table.
         table: String,
-        /// The option that named it: `key`, `track_only`, `exclude` or `meta`.
+        /// The option that named it: `key`, `track_only`, `exclude`, `meta`, `mask` or `hash`.
         option: &'static str,
         /// The unknown column.
         column: String,
@@ -67,13 +67,26 @@ pub enum SpecError {
         table: String,
     },
     /// The `condition` is empty or cannot be embedded.
-    #[error("table {table}: invalid condition {condition:?}: {reason}")]
+    #[error("table {table}: invalid condition {condition:?}: {reason}; a condition is one SQL expression over the row `NEW`")]
     InvalidCondition {
         /// The table.
         table: String,
         /// The condition as given.
         condition: String,
         /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A `mask` or `hash` column that cannot be masked or hashed (a key column, both, or not
+    /// audited).
+    #[error("table {table}: `{option}` cannot name column `{column}`: {reason}")]
+    CannotProtect {
+        /// The table.
+        table: String,
+        /// `mask` or `hash`.
+        option: &'static str,
+        /// The column.
+        column: String,
+        /// Why.
         reason: &'static str,
     },
     /// A context setting name that PostgreSQL would not accept as a custom setting.

@@ -55,7 +55,7 @@
 //! use auditrum_diesel::TrackSpec;
 //!
 //! let dir = tempfile::tempdir()?;
-//! let registry = Registry::new().with(TrackSpec::new("users")?.track_only(["email"]));
+//! let registry = Registry::new().with(TrackSpec::builder("users").track_only(["email"]));
 //! let written = Generator::new(dir.path(), registry).generate(chrono::Utc::now())?;
 //! assert_eq!(written.len(), 2); // …_auditrum_core, …_auditrum_track_users
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -134,7 +134,7 @@ pub use auditrum_diesel_derive::Audited;
 pub use config::AuditConfig;
 pub use error::{Error, SpecError};
 pub use operation::{Operation, UnknownOperation};
-pub use spec::{Column, StorageMode, TrackSpec};
+pub use spec::{Column, IntoTrackSpec, StorageMode, TableName, TrackSpec, TrackSpecBuilder};
 pub use sql::{
     add_partitions_sql, core_schema_down_sql, core_schema_sql, install_sql, uninstall_sql,
 };
@@ -170,3 +170,6 @@ struct ReadingDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/hardening.md")]
 struct HardeningDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/personal-data.md")]
+struct PersonalDataDoctests;

@@ -30,6 +30,10 @@ pub enum Operation {
     /// A retention cut of the hash chain, recorded by `purge` on the audit table itself.
     /// `new_data` holds who, when, the cutoff and the new anchor.
     Purge,
+    /// An erasure of recorded values (`redact`), recorded on the audit table itself.
+    /// `new_data` holds who, when, why, and which values of which events were erased
+    /// (never the values).
+    Redact,
 }
 
 impl Operation {
@@ -43,18 +47,20 @@ impl Operation {
         Operation::Truncate,
     ];
 
-    /// Every operation an event may have: [`Operation::ALL`], then `DDL` and `PURGE`.
-    pub const EVERY: [Operation; 6] = [
+    /// Every operation an event may have: [`Operation::ALL`], then `DDL`, `PURGE` and
+    /// `REDACT`.
+    pub const EVERY: [Operation; 7] = [
         Operation::Insert,
         Operation::Update,
         Operation::Delete,
         Operation::Truncate,
         Operation::Ddl,
         Operation::Purge,
+        Operation::Redact,
     ];
 
     /// The SQL spelling, as stored in the log: `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`,
-    /// `DDL`, `PURGE`.
+    /// `DDL`, `PURGE`, `REDACT`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Operation::Insert => "INSERT",
@@ -63,6 +69,7 @@ impl Operation {
             Operation::Truncate => "TRUNCATE",
             Operation::Ddl => "DDL",
             Operation::Purge => "PURGE",
+            Operation::Redact => "REDACT",
         }
     }
 
@@ -77,6 +84,7 @@ impl Operation {
             Operation::Truncate => "truncate",
             Operation::Ddl => "ddl",
             Operation::Purge => "purge",
+            Operation::Redact => "redact",
         }
     }
 }
@@ -88,9 +96,9 @@ impl fmt::Display for Operation {
 }
 
 /// An operation name that is not one of `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `DDL`,
-/// `PURGE`.
+/// `PURGE`, `REDACT`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown operation {0:?}: INSERT, UPDATE, DELETE, TRUNCATE, DDL or PURGE")]
+#[error("unknown operation {0:?}: INSERT, UPDATE, DELETE, TRUNCATE, DDL, PURGE or REDACT")]
 pub struct UnknownOperation(pub String);
 
 /// Parses `INSERT`, `update`, … (any case).

@@ -15,10 +15,10 @@
 //! use auditrum_diesel::TrackSpec;
 //!
 //! // A table without a Diesel model, registered at link time.
-//! auditrum_diesel::register!(TrackSpec::new("legacy.events")?.track_only(["kind", "payload"]));
+//! auditrum_diesel::register!(TrackSpec::builder("legacy.events").track_only(["kind", "payload"]));
 //!
 //! // Everything linked, plus one spec decided at run time.
-//! let registry = Registry::linked().with(TrackSpec::new("audit_me")?.track_only(["v"]));
+//! let registry = Registry::linked().with(TrackSpec::builder("audit_me").track_only(["v"]));
 //! let tables: Vec<String> = registry.specs()?.iter().map(|s| s.display_name()).collect();
 //! assert_eq!(tables, ["legacy.events", "public.audit_me"]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -26,7 +26,7 @@
 
 use std::fmt;
 
-use crate::{SpecError, TrackSpec};
+use crate::{IntoTrackSpec, SpecError, TrackSpec};
 
 /// One link-time registration: a `#[derive(Audited)]` model or a [`register!`](crate::register).
 ///
@@ -68,14 +68,16 @@ impl fmt::Debug for Registration {
 /// Registers a table that has no `#[derive(Audited)]` model, at link time, in the same
 /// registry as the models (the original's `register(User, track_only=[...])`).
 ///
-/// Write it at module level (not inside a function). The argument is an expression of type
-/// [`TrackSpec`]; it may use `?` on [`SpecError`]s, which [`Registry::specs`] reports.
+/// Write it at module level (not inside a function). The argument is a
+/// [`TrackSpecBuilder`](crate::TrackSpecBuilder) (or a [`TrackSpec`]); it is built when the
+/// registry is read, and [`Registry::specs`] reports a spec that does not build, with where
+/// it was registered.
 ///
 /// ```
 /// use auditrum_diesel::TrackSpec;
 ///
 /// auditrum_diesel::register!(
-///     TrackSpec::new("billing.invoices")?
+///     TrackSpec::builder("billing.invoices")
 ///         .key(["invoice_no"])
 ///         .track_only(["status", "total"])
 ///         .condition("NEW.status <> 'draft'")
@@ -89,7 +91,7 @@ macro_rules! register {
             $crate::registry::Registration::__new(
                 ::core::concat!(::core::file!(), ":", ::core::line!()),
                 || -> ::core::result::Result<$crate::TrackSpec, $crate::SpecError> {
-                    ::core::result::Result::Ok($spec)
+                    $crate::IntoTrackSpec::into_track_spec($spec)
                 },
             )
         }
@@ -132,20 +134,21 @@ impl Registry {
         Registry { entries }
     }
 
-    /// Adds a spec decided at run time; its origin is the caller's `file:line`.
+    /// Adds a spec (or a builder) decided at run time; its origin is the caller's
+    /// `file:line`, and a builder that does not build is reported by [`specs`](Self::specs).
     #[track_caller]
-    pub fn add(&mut self, spec: TrackSpec) -> &mut Self {
+    pub fn add(&mut self, spec: impl IntoTrackSpec) -> &mut Self {
         let caller = std::panic::Location::caller();
         self.entries.push(Entry {
             origin: format!("{}:{}", caller.file(), caller.line()),
-            spec: Ok(spec),
+            spec: spec.into_track_spec(),
         });
         self
     }
 
     /// [`add`](Self::add), by value.
     #[track_caller]
-    pub fn with(mut self, spec: TrackSpec) -> Self {
+    pub fn with(mut self, spec: impl IntoTrackSpec) -> Self {
         self.add(spec);
         self
     }
@@ -155,9 +158,9 @@ impl Registry {
         self.entries.is_empty()
     }
 
-    /// The specs, sorted by schema and table, each validated, and at most one per table.
+    /// The specs, sorted by schema and table, at most one per table.
     ///
-    /// Fails with every problem at once: specs that do not validate, and tables registered
+    /// Fails with every problem at once: specs that did not build, and tables registered
     /// more than once (two models of one table may not both derive `Audited`).
     pub fn specs(&self) -> Result<Vec<TrackSpec>, RegistryError> {
         let mut problems = Vec::new();
@@ -168,21 +171,13 @@ impl Registry {
                     origin: entry.origin.clone(),
                     error: error.clone(),
                 }),
-                Ok(spec) => match spec.validate() {
-                    Err(error) => problems.push(RegistryProblem::Invalid {
-                        origin: entry.origin.clone(),
-                        error,
-                    }),
-                    Ok(()) => specs.push((&entry.origin, spec)),
-                },
+                Ok(spec) => specs.push((&entry.origin, spec)),
             }
         }
-        specs.sort_by(|(_, a), (_, b)| {
-            (a.table_schema(), a.table_name()).cmp(&(b.table_schema(), b.table_name()))
-        });
+        specs.sort_by(|(_, a), (_, b)| (a.schema(), a.table()).cmp(&(b.schema(), b.table())));
         for pair in specs.windows(2) {
             let ((first, a), (second, b)) = (pair[0], pair[1]);
-            if a.table_schema() == b.table_schema() && a.table_name() == b.table_name() {
+            if a.schema() == b.schema() && a.table() == b.table() {
                 problems.push(RegistryProblem::Duplicate {
                     table: a.display_name(),
                     first: first.to_owned(),
@@ -231,7 +226,7 @@ impl std::error::Error for RegistryError {}
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistryProblem {
-    /// A registered spec does not validate.
+    /// A registered spec does not build.
     #[error("{origin}: {error}")]
     Invalid {
         /// The model path or `file:line` that registered it.
@@ -258,8 +253,8 @@ pub enum RegistryProblem {
 mod tests {
     use super::*;
 
-    fn spec(table: &str) -> TrackSpec {
-        TrackSpec::new(table).unwrap().track_only(["v"])
+    fn spec(table: &str) -> crate::TrackSpecBuilder {
+        TrackSpec::builder(table).track_only(["v"])
     }
 
     #[test]

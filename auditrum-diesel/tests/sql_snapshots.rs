@@ -6,9 +6,8 @@ use auditrum_diesel::{
 };
 
 fn users() -> TrackSpec {
-    TrackSpec::new("app.users")
-        .unwrap()
-        .typed_columns([
+    TrackSpec::builder("app.users")
+        .columns([
             Column::typed("id", "bigint"),
             Column::typed("email", "text"),
             Column::typed("profile", "json"),
@@ -18,6 +17,8 @@ fn users() -> TrackSpec {
         .exclude(["password_hash"])
         .meta(["tenant_id"])
         .condition("NEW.tenant_id IS NOT NULL")
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -32,15 +33,31 @@ fn install_with_condition_meta_and_json_column() {
 
 #[test]
 fn install_composite_key_full_storage() {
-    let spec = TrackSpec::new("order_lines")
-        .unwrap()
+    let spec = TrackSpec::builder("order_lines")
         .key(["order_id", "line_no"])
         .columns(["order_id", "line_no", "qty"])
-        .storage(StorageMode::Full);
+        .storage(StorageMode::Full)
+        .build()
+        .unwrap();
     insta::assert_snapshot!(install_sql(&spec, &AuditConfig::default()).unwrap());
 }
 
 #[test]
 fn uninstall() {
-    insta::assert_snapshot!(uninstall_sql(&users(), &AuditConfig::default()).unwrap());
+    insta::assert_snapshot!(uninstall_sql(&users().name(), &AuditConfig::default()).unwrap());
+}
+
+#[test]
+fn install_with_mask_and_hash() {
+    // The key table and hash function come first; masked and hashed values go through one
+    // expression in data, diff and meta.
+    let spec = TrackSpec::builder("people")
+        .columns(["id", "email", "phone", "name"])
+        .mask(["phone"])
+        .hash(["email"])
+        .meta(["email"])
+        .storage(StorageMode::Full)
+        .build()
+        .unwrap();
+    insta::assert_snapshot!(install_sql(&spec, &AuditConfig::default()).unwrap());
 }

@@ -1,4 +1,4 @@
--- auditrum: core public.auditlog v3 4423c32a73f21331c35d0f9b08b63e33afd0518dbcc67b3fb318f75bff171777
+-- auditrum: core public.auditlog v3 721f69957aec7304721a02f187369ed749a9627e138ed6f2354d19f92b522ee7
 -- Written by auditrum-diesel `makemigrations`. The `-- auditrum:` lines above tell
 -- it what this migration installs: keep them as they are.
 
@@ -13,8 +13,9 @@ EXCEPTION WHEN duplicate_object THEN NULL;
 END
 $auditrum$;
 -- Events the log writes about itself: a schema change of an audited table (the DDL guard
--- installed by `harden`) and a retention cut (`purge` with the hash chain on). Added only
--- when missing: ALTER TYPE needs the type's owner even when the value exists.
+-- installed by `harden`), a retention cut (`purge` with the hash chain on) and an erasure
+-- (`redact`). Added only when missing: ALTER TYPE needs the type's owner even when the
+-- value exists.
 DO $auditrum$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_enum WHERE enumtypid = '"public".auditrum_operation'::regtype AND enumlabel = 'DDL') THEN
@@ -22,6 +23,9 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT FROM pg_enum WHERE enumtypid = '"public".auditrum_operation'::regtype AND enumlabel = 'PURGE') THEN
         ALTER TYPE "public".auditrum_operation ADD VALUE IF NOT EXISTS 'PURGE';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_enum WHERE enumtypid = '"public".auditrum_operation'::regtype AND enumlabel = 'REDACT') THEN
+        ALTER TYPE "public".auditrum_operation ADD VALUE IF NOT EXISTS 'REDACT';
     END IF;
 END
 $auditrum$;
@@ -206,4 +210,4 @@ $auditrum$;
 SELECT "public"."auditlog_add_partitions"(1);
 
 -- The version of this core schema, read by `sync` to know when to upgrade it.
-COMMENT ON TABLE "public"."auditlog" IS 'auditrum core v3 4423c32a73f21331c35d0f9b08b63e33afd0518dbcc67b3fb318f75bff171777';
+COMMENT ON TABLE "public"."auditlog" IS 'auditrum core v3 721f69957aec7304721a02f187369ed749a9627e138ed6f2354d19f92b522ee7';

@@ -23,4 +23,4 @@ pub struct User {
     pub password_hash: String,
 }
 
-auditrum_diesel::register!(TrackSpec::new("legacy_events")?.track_only(["kind", "payload"]));
+auditrum_diesel::register!(TrackSpec::builder("legacy_events").track_only(["kind", "payload"]));

@@ -13,7 +13,10 @@ fn one_update_of_10000_rows_writes_exactly_10000_events() {
     );
     track(
         &mut conn,
-        &TrackSpec::new("readings").unwrap().columns(["id", "value"]),
+        &TrackSpec::builder("readings")
+            .columns(["id", "value"])
+            .build()
+            .unwrap(),
     );
     exec(&mut conn, "UPDATE readings SET value = value * 2");
     assert_eq!(
@@ -46,7 +49,10 @@ fn one_insert_and_one_delete_of_many_rows() {
     );
     track(
         &mut conn,
-        &TrackSpec::new("readings").unwrap().columns(["id", "value"]),
+        &TrackSpec::builder("readings")
+            .columns(["id", "value"])
+            .build()
+            .unwrap(),
     );
     exec(
         &mut conn,

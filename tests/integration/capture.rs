@@ -5,10 +5,11 @@ use auditrum_integration_tests::*;
 use serde_json::json;
 
 fn users_spec() -> TrackSpec {
-    TrackSpec::new("users")
-        .unwrap()
+    TrackSpec::builder("users")
         .columns(["id", "email", "name", "password_hash", "updated_at"])
         .exclude(["password_hash", "updated_at"])
+        .build()
+        .unwrap()
 }
 
 fn setup() -> (auditrum_testdb::TestDatabase, diesel::PgConnection) {
@@ -140,10 +141,11 @@ fn track_only_ignores_other_columns_and_full_storage_keeps_both_images() {
         &mut conn,
         "CREATE TABLE items (id int PRIMARY KEY, sku text, price numeric, note text)",
     );
-    let spec = TrackSpec::new("items")
-        .unwrap()
+    let spec = TrackSpec::builder("items")
         .track_only(["sku", "price"])
-        .storage(StorageMode::Full);
+        .storage(StorageMode::Full)
+        .build()
+        .unwrap();
     track(&mut conn, &spec);
     exec(&mut conn, "INSERT INTO items VALUES (1, 'A-1', 9.50, 'n')");
     exec(&mut conn, "UPDATE items SET note = 'changed'");
@@ -175,7 +177,7 @@ fn json_columns_compare_by_value_and_meta_is_copied() {
     // Columns read from the database carry their types: `json` has no equality operator.
     let spec = auditrum_diesel::introspect::complete(
         &mut conn,
-        TrackSpec::new("docs").unwrap().meta(["tenant_id"]),
+        TrackSpec::builder("docs").meta(["tenant_id"]),
         true,
     )
     .unwrap();
@@ -216,7 +218,10 @@ fn wide_tables_with_more_than_fifty_columns_work() {
     );
     let mut all = vec!["id".to_owned()];
     all.extend(columns);
-    track(&mut conn, &TrackSpec::new("wide").unwrap().columns(all));
+    track(
+        &mut conn,
+        &TrackSpec::builder("wide").columns(all).build().unwrap(),
+    );
     exec(&mut conn, "INSERT INTO wide (id) VALUES (1)");
     exec(&mut conn, "UPDATE wide SET c0 = 1, c119 = 2");
     let events = events(&mut conn);

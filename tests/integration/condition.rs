@@ -9,10 +9,11 @@ fn setup() -> (auditrum_testdb::TestDatabase, diesel::PgConnection) {
         &mut conn,
         "CREATE TABLE accounts (id int PRIMARY KEY, name text, is_active boolean NOT NULL)",
     );
-    let spec = TrackSpec::new("accounts")
-        .unwrap()
+    let spec = TrackSpec::builder("accounts")
         .columns(["id", "name", "is_active"])
-        .condition("NEW.is_active");
+        .condition("NEW.is_active")
+        .build()
+        .unwrap();
     track(&mut conn, &spec);
     (db, conn)
 }

@@ -34,7 +34,10 @@ fn setup() -> (
     );
     track(
         &mut reader,
-        &TrackSpec::new("notes").unwrap().columns(["id", "body"]),
+        &TrackSpec::builder("notes")
+            .columns(["id", "body"])
+            .build()
+            .unwrap(),
     );
     let writer = AuditedConnection::new(db.connect());
     (db, reader, writer)
@@ -717,7 +720,10 @@ fn another_context_setting_is_honoured_end_to_end() {
     );
     apply::install(
         &mut reader,
-        &TrackSpec::new("notes").unwrap().columns(["id", "body"]),
+        &TrackSpec::builder("notes")
+            .columns(["id", "body"])
+            .build()
+            .unwrap(),
         &config,
     )
     .unwrap();

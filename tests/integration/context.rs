@@ -13,7 +13,10 @@ fn setup() -> (auditrum_testdb::TestDatabase, diesel::PgConnection) {
     );
     track(
         &mut conn,
-        &TrackSpec::new("notes").unwrap().columns(["id", "body"]),
+        &TrackSpec::builder("notes")
+            .columns(["id", "body"])
+            .build()
+            .unwrap(),
     );
     (db, conn)
 }

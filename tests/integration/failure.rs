@@ -13,7 +13,10 @@ fn a_failing_trigger_rolls_back_the_users_write() {
     );
     track(
         &mut conn,
-        &TrackSpec::new("notes").unwrap().columns(["id", "body"]),
+        &TrackSpec::builder("notes")
+            .columns(["id", "body"])
+            .build()
+            .unwrap(),
     );
     exec(&mut conn, "INSERT INTO notes VALUES (1, 'kept')");
     // Take away every partition the event could land in: the audit insert fails.

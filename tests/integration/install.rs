@@ -32,13 +32,14 @@ fn reinstalling_the_same_or_a_changed_spec_leaves_one_set_of_triggers() {
         &mut conn,
         "CREATE TABLE users (id int PRIMARY KEY, email text, name text)",
     );
-    let v1 = TrackSpec::new("users")
-        .unwrap()
-        .columns(["id", "email", "name"]);
+    let v1 = TrackSpec::builder("users")
+        .columns(["id", "email", "name"])
+        .build()
+        .unwrap();
     track(&mut conn, &v1);
     track(&mut conn, &v1);
     assert_eq!(trigger_count(&mut conn, "users"), 4);
-    let v2 = v1.clone().exclude(["name"]);
+    let v2 = v1.to_builder().exclude(["name"]).build().unwrap();
     track(&mut conn, &v2);
     assert_eq!(trigger_count(&mut conn, "users"), 4);
     assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog_tracked"), 1);
@@ -70,10 +71,13 @@ fn uninstall_stops_capture_and_keeps_the_events() {
         &mut conn,
         "CREATE TABLE users (id int PRIMARY KEY, email text)",
     );
-    let spec = TrackSpec::new("users").unwrap().columns(["id", "email"]);
+    let spec = TrackSpec::builder("users")
+        .columns(["id", "email"])
+        .build()
+        .unwrap();
     track(&mut conn, &spec);
     exec(&mut conn, "INSERT INTO users VALUES (1, 'a')");
-    apply::uninstall(&mut conn, &spec, &AuditConfig::default()).unwrap();
+    apply::uninstall(&mut conn, &spec.name(), &AuditConfig::default()).unwrap();
     exec(&mut conn, "INSERT INTO users VALUES (2, 'b')");
     assert_eq!(trigger_count(&mut conn, "users"), 0);
     assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog_tracked"), 0);
@@ -83,20 +87,28 @@ fn uninstall_stops_capture_and_keeps_the_events() {
 }
 
 #[test]
-fn an_invalid_spec_is_refused_before_any_sql_runs() {
-    let (_db, mut conn) = audited_database();
-    exec(
-        &mut conn,
-        "CREATE TABLE users (id int PRIMARY KEY, email text)",
-    );
-    let spec = TrackSpec::new("users")
-        .unwrap()
+fn an_invalid_spec_does_not_build_nor_read_back() {
+    // A `TrackSpec` in hand is valid: the builder refuses, and so does a stored spec
+    // whose JSON was edited into an invalid one, so no SQL is ever made from it.
+    let error = TrackSpec::builder("users")
         .columns(["id", "email"])
         .track_only(["email"])
-        .exclude(["id"]);
-    let error = apply::install(&mut conn, &spec, &AuditConfig::default()).unwrap_err();
-    assert!(matches!(error, auditrum_diesel::Error::Spec(_)), "{error}");
-    assert_eq!(trigger_count(&mut conn, "users"), 0);
+        .exclude(["id"])
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            auditrum_diesel::SpecError::TrackOnlyAndExclude { .. }
+        ),
+        "{error}"
+    );
+    let edited = r#"{"schema":"public","table":"users","key":[],"columns":[{"name":"id"}]}"#;
+    let error = serde_json::from_str::<TrackSpec>(edited).unwrap_err();
+    assert!(
+        error.to_string().contains("no primary-key column"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -114,7 +126,10 @@ fn a_second_audit_log_with_its_own_names_works_beside_the_default() {
     apply::install_core_schema(&mut conn, &config).unwrap();
     apply::install(
         &mut conn,
-        &TrackSpec::new("t").unwrap().columns(["id", "v"]),
+        &TrackSpec::builder("t")
+            .columns(["id", "v"])
+            .build()
+            .unwrap(),
         &config,
     )
     .unwrap();

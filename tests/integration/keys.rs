@@ -13,7 +13,10 @@ fn an_update_that_changes_the_key_records_old_and_new_keys() {
     );
     track(
         &mut conn,
-        &TrackSpec::new("tags").unwrap().track_only(["label"]),
+        &TrackSpec::builder("tags")
+            .track_only(["label"])
+            .build()
+            .unwrap(),
     );
     exec(&mut conn, "INSERT INTO tags VALUES (1, 'a'), (2, 'b')");
     exec(&mut conn, "UPDATE tags SET id = id + 100");
@@ -46,7 +49,10 @@ fn update_pairs_rows_by_position_when_every_key_is_swapped() {
     );
     track(
         &mut conn,
-        &TrackSpec::new("pairs").unwrap().columns(["id", "v"]),
+        &TrackSpec::builder("pairs")
+            .columns(["id", "v"])
+            .build()
+            .unwrap(),
     );
     exec(
         &mut conn,
@@ -82,10 +88,11 @@ fn composite_keys_are_recorded_as_json_arrays() {
         &mut conn,
         "CREATE TABLE lines (order_id int, line_no int, qty int, PRIMARY KEY (order_id, line_no))",
     );
-    let spec = TrackSpec::new("lines")
-        .unwrap()
+    let spec = TrackSpec::builder("lines")
         .key(["order_id", "line_no"])
-        .columns(["order_id", "line_no", "qty"]);
+        .columns(["order_id", "line_no", "qty"])
+        .build()
+        .unwrap();
     track(&mut conn, &spec);
     exec(&mut conn, "INSERT INTO lines VALUES (7, 1, 3)");
     exec(&mut conn, "UPDATE lines SET qty = 4");
@@ -108,9 +115,10 @@ fn tables_in_another_schema_keep_their_schema() {
         &mut conn,
         r#"CREATE SCHEMA "Sales Dept"; CREATE TABLE "Sales Dept"."Order" (id uuid PRIMARY KEY, total int)"#,
     );
-    let spec = TrackSpec::new("Sales Dept.Order")
-        .unwrap()
-        .columns(["id", "total"]);
+    let spec = TrackSpec::builder("Sales Dept.Order")
+        .columns(["id", "total"])
+        .build()
+        .unwrap();
     track(&mut conn, &spec);
     exec(
         &mut conn,

@@ -10,3 +10,4 @@ mod failure;
 mod install;
 mod keys;
 mod partitions;
+mod protect;

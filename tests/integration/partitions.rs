@@ -12,7 +12,10 @@ fn writes_to_a_month_without_partition_land_in_default_and_move_out_when_it_is_a
     );
     track(
         &mut conn,
-        &TrackSpec::new("notes").unwrap().columns(["id", "body"]),
+        &TrackSpec::builder("notes")
+            .columns(["id", "body"])
+            .build()
+            .unwrap(),
     );
     // Remove the current month's partition: this month's events have nowhere but DEFAULT.
     exec(

@@ -81,10 +81,11 @@ fn check_exits_1_on_stale_migrations_and_0_when_they_are_fresh() {
 
     // Migrations written from another registry (a branch where `users` changed and the
     // legacy table was dropped): the app's registry now differs from what they install.
-    let other = TrackSpec::new("users")
-        .unwrap()
+    let other = TrackSpec::builder("users")
         .columns(["id", "email", "name", "password_hash"])
-        .track_only(["email"]);
+        .track_only(["email"])
+        .build()
+        .unwrap();
     Generator::new(&dir, registry([other]))
         .generate(at("2030-01-01T00:00:00Z"))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -150,9 +151,15 @@ fn sync_installs_replaces_and_removes_then_has_nothing_to_do() {
 
     // Drift: `users` under another spec, and a table the app does not register.
     let config = AuditConfig::default();
-    let narrowed = TrackSpec::new("users").unwrap().track_only(["email"]);
+    let narrowed = TrackSpec::builder("users")
+        .track_only(["email"])
+        .build()
+        .unwrap();
     apply::install(&mut conn, &narrowed, &config).unwrap();
-    let other = TrackSpec::new("other").unwrap().track_only(["v"]);
+    let other = TrackSpec::builder("other")
+        .track_only(["v"])
+        .build()
+        .unwrap();
     apply::install(&mut conn, &other, &config).unwrap();
 
     let dry = app(&["sync", "--dry-run"], Some(db.url()));

@@ -158,7 +158,10 @@ fn the_check_lists_what_is_stale() {
     )
     .generate(at("2024-05-01T12:00:00Z"))
     .unwrap();
-    let legacy = TrackSpec::new("legacy").unwrap().track_only(["v"]);
+    let legacy = TrackSpec::builder("legacy")
+        .track_only(["v"])
+        .build()
+        .unwrap();
     let error = Generator::new(dir.path(), registry([v2::User::track_spec(), legacy]))
         .check()
         .unwrap_err();

@@ -19,8 +19,14 @@ fn concurrent_syncs_apply_each_change_once() {
     );
     let specs = || {
         registry([
-            TrackSpec::new("a").unwrap().columns(["id", "v"]),
-            TrackSpec::new("b").unwrap().columns(["id", "v"]),
+            TrackSpec::builder("a")
+                .columns(["id", "v"])
+                .build()
+                .unwrap(),
+            TrackSpec::builder("b")
+                .columns(["id", "v"])
+                .build()
+                .unwrap(),
         ])
     };
     let barrier = Arc::new(Barrier::new(4));

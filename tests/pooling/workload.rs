@@ -41,7 +41,10 @@ pub fn setup() -> (auditrum_testdb::TestDatabase, PgConnection) {
     );
     track(
         &mut reader,
-        &TrackSpec::new("notes").unwrap().columns(["id", "body"]),
+        &TrackSpec::builder("notes")
+            .columns(["id", "body"])
+            .build()
+            .unwrap(),
     );
     (db, reader)
 }

@@ -372,10 +372,11 @@ fn a_spec_can_be_read_from_the_database_for_json(config: AuditConfig) {
         &mut conn,
         "INSERT INTO users (id, email, name) VALUES (1, 'a@x', 'A')",
     );
-    let spec = TrackSpec::new("users")
-        .unwrap()
+    let spec = TrackSpec::builder("users")
         .key(["id"])
-        .track_only(["email"]);
+        .track_only(["email"])
+        .build()
+        .unwrap();
     let at = instant(&mut conn);
     let row = as_of_json(&mut conn, &config, &spec, "1", at).unwrap();
     assert_eq!(row.unwrap()["email"], "a@x");

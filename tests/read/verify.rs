@@ -138,10 +138,11 @@ fn replica_mode_deletes_and_reinserts_and_conditions(config: AuditConfig) {
     );
     track_with(
         &mut conn,
-        &TrackSpec::new("flagged")
-            .unwrap()
+        &TrackSpec::builder("flagged")
             .columns(["id", "on_", "v"])
-            .condition("NEW.on_"),
+            .condition("NEW.on_")
+            .build()
+            .unwrap(),
         &config,
     );
     let report = verify_history(&mut conn, &config, &options(None)).unwrap();

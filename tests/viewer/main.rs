@@ -64,21 +64,26 @@ impl Fixture {
         );
         track_with(
             &mut reader,
-            &TrackSpec::new("users")
-                .unwrap()
-                .columns(["id", "email", "name"]),
+            &TrackSpec::builder("users")
+                .columns(["id", "email", "name"])
+                .build()
+                .unwrap(),
             config,
         );
         track_with(
             &mut reader,
-            &TrackSpec::new("orders")
-                .unwrap()
-                .columns(["id", "user_id", "total"]),
+            &TrackSpec::builder("orders")
+                .columns(["id", "user_id", "total"])
+                .build()
+                .unwrap(),
             config,
         );
         track_with(
             &mut reader,
-            &TrackSpec::new("items").unwrap().columns(["id", "label"]),
+            &TrackSpec::builder("items")
+                .columns(["id", "label"])
+                .build()
+                .unwrap(),
             config,
         );
         let mut conn = AuditedConnection::establish(db.url()).unwrap();

@@ -155,7 +155,10 @@ fn setup() -> (auditrum_testdb::TestDatabase, diesel::PgConnection, DbPool) {
     );
     track(
         &mut reader,
-        &TrackSpec::new("notes").unwrap().columns(["id", "body"]),
+        &TrackSpec::builder("notes")
+            .columns(["id", "body"])
+            .build()
+            .unwrap(),
     );
     let pool = Pool::builder()
         .max_size(2)

@@ -8,6 +8,7 @@ mod dir;
 mod duckdb;
 mod interrupted;
 mod read;
+mod redacted;
 mod s3;
 
 use std::path::{Path, PathBuf};

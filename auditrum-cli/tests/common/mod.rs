@@ -122,6 +122,7 @@ pub fn serve(db: &auditrum_testdb::TestDatabase, args: &[&str]) -> (Child, Strin
         .args(args)
         .env("DATABASE_URL", db.url())
         .env_remove("AUDITRUM_VIEWER_TOKEN")
+        .env_remove("AUDITRUM_TABLE")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

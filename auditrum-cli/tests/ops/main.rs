@@ -9,6 +9,7 @@ mod ddl_guard;
 mod harden;
 mod partitions;
 mod purge;
+mod redact;
 mod status;
 mod tamper;
 

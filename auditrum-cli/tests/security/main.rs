@@ -8,6 +8,7 @@ mod common;
 
 mod capture_rights;
 mod context_cache;
+mod hmac_key;
 mod names;
 mod privileges;
 mod small;

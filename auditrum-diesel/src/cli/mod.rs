@@ -61,7 +61,7 @@ where
 ///
 /// fn main() -> std::process::ExitCode {
 ///     let table = std::env::var("EXTRA_AUDITED_TABLE").unwrap_or_else(|_| "events".into());
-///     let spec = TrackSpec::new(&table).expect("a table name").track_only(["payload"]);
+///     let spec = TrackSpec::builder(&table).track_only(["payload"]);
 ///     auditrum_diesel::cli::main_with_registry(Registry::linked().with(spec))
 /// }
 /// ```

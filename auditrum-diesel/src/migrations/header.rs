@@ -114,10 +114,11 @@ mod tests {
 
     #[test]
     fn headers_read_back_as_written() {
-        let spec = TrackSpec::new("app.users")
-            .unwrap()
+        let spec = TrackSpec::builder("app.users")
             .columns(["id", "email"])
-            .condition("NEW.email <> ''");
+            .condition("NEW.email <> ''")
+            .build()
+            .unwrap();
         for header in [
             Header::Core("public.auditlog".into(), CoreStamp::v0_1()),
             Header::Core(
@@ -156,7 +157,10 @@ mod tests {
             None
         );
         assert_eq!(Header::parse("CREATE TABLE t ();"), None);
-        let spec = TrackSpec::new("users").unwrap().track_only(["a"]);
+        let spec = TrackSpec::builder("users")
+            .track_only(["a"])
+            .build()
+            .unwrap();
         let edited = Header::Spec(spec).render().replace("\"a\"", "\"b\"");
         assert!(Header::parse(&edited).unwrap().is_err());
     }

@@ -26,7 +26,7 @@
 //! use auditrum_diesel::TrackSpec;
 //!
 //! let dir = tempfile::tempdir()?;
-//! let registry = Registry::new().with(TrackSpec::new("users")?.track_only(["email"]));
+//! let registry = Registry::new().with(TrackSpec::builder("users").track_only(["email"]));
 //! let generator = Generator::new(dir.path(), registry);
 //!
 //! let now = "2024-05-01T12:00:00Z".parse()?;

@@ -46,6 +46,11 @@ pub fn harden_sql(config: &AuditConfig, app_role: &str, admin_role: Option<&str>
             ("registry_table_ident", config.qualified_registry_table()),
             ("chain_table", quote::literal(&chain.chain_table())),
             ("chain_state_table", quote::literal(&chain.state_table())),
+            ("chain_seed_table", quote::literal(&chain.seed_table())),
+            (
+                "chain_redaction_table",
+                quote::literal(&chain.redaction_table()),
+            ),
             (
                 "chain_mark_function",
                 quote::literal(&format!("{}()", chain.mark_function())),
@@ -79,7 +84,8 @@ pub fn harden_sql(config: &AuditConfig, app_role: &str, admin_role: Option<&str>
     );
     // Then the DDL guard: nobody but the admin role switches capture off.
     format!(
-        "{privileges}\n{}",
+        "{privileges}\n{}\n{}",
+        crate::sql::hmac::harden_sql(config, admin_role),
         super::ddl_guard::guard_sql(config, admin_role)
     )
 }

@@ -62,6 +62,8 @@ BEGIN
         UNION ALL SELECT to_regclass({{registry_table}})
         UNION ALL SELECT to_regclass({{chain_table}})
         UNION ALL SELECT to_regclass({{chain_state_table}})
+        UNION ALL SELECT to_regclass({{chain_seed_table}})
+        UNION ALL SELECT to_regclass({{chain_redaction_table}})
     LOOP
         CONTINUE WHEN object IS NULL;
         IF admin_role IS NOT NULL THEN
@@ -143,7 +145,9 @@ BEGIN
                     UNION ALL SELECT to_regclass({{context_table}})
                     UNION ALL SELECT to_regclass({{registry_table}})
                     UNION ALL SELECT to_regclass({{chain_table}})
-                    UNION ALL SELECT to_regclass({{chain_state_table}}))
+                    UNION ALL SELECT to_regclass({{chain_state_table}})
+                    UNION ALL SELECT to_regclass({{chain_seed_table}})
+                    UNION ALL SELECT to_regclass({{chain_redaction_table}}))
       AND NOT r.rolsuper AND r.rolname NOT LIKE 'pg\_%' AND r.rolname <> capture_role
       AND (r.rolname = app_role OR NOT pg_has_role(r.oid, owner_role, 'USAGE'))
       AND has_table_privilege(r.oid, o.oid, 'INSERT, UPDATE, DELETE, TRUNCATE, TRIGGER');

@@ -10,5 +10,6 @@ pub mod ddl_guard;
 pub mod harden;
 pub mod partitions;
 pub mod purge;
+pub mod redact;
 pub mod status;
 pub mod trust;

@@ -256,7 +256,7 @@ fn cut_chain(conn: &mut PgConnection, config: &AuditConfig, cut: &ChainCut) -> R
     .bind::<BigInt, _>(cut.keep_from_seq)
     .bind::<Text, _>(&cut.anchor_hash)
     .execute(conn)?;
-    Ok(())
+    super::chain::redactions::forget_removed_events(conn, config)
 }
 
 /// `now() - older_than`, in UTC. Refuses an interval that is not in the past.

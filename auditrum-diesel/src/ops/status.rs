@@ -49,6 +49,10 @@ pub struct TableStatus {
     pub fingerprint: String,
     /// When the spec was installed.
     pub installed_at: DateTime<Utc>,
+    /// Columns masked at write (`mask(...)`): events record only that they changed.
+    pub masked: Vec<String>,
+    /// Columns hashed at write (`hash(...)`): stored as HMAC-SHA256.
+    pub hashed: Vec<String>,
     /// Drift: missing or disabled triggers, functions or registry entries changed by hand.
     pub problems: Vec<String>,
 }
@@ -148,7 +152,13 @@ fn tables(conn: &mut PgConnection, config: &AuditConfig) -> Result<Vec<TableStat
     rows.into_iter()
         .map(|row| {
             let problems = drift(conn, config, &row)?;
+            // What the installed spec protects (empty when it is unreadable: a problem then).
+            let (masked, hashed) = serde_json::from_str::<TrackSpec>(&row.spec)
+                .map(|spec| (spec.mask().to_vec(), spec.hash().to_vec()))
+                .unwrap_or_default();
             Ok(TableStatus {
+                masked,
+                hashed,
                 schema: row.table_schema,
                 table: row.table_name,
                 fingerprint: row.fingerprint,
@@ -170,7 +180,7 @@ fn drift(
         Err(e) => return Ok(vec![format!("the registry holds an unreadable spec ({e})")]),
     };
     let mut problems = Vec::new();
-    if spec.table_schema() != row.table_schema || spec.table_name() != row.table_name {
+    if spec.schema() != row.table_schema || spec.table() != row.table_name {
         problems.push("the registry entry names another table than its spec".to_owned());
     }
     if spec.fingerprint() != row.fingerprint {
@@ -201,7 +211,7 @@ fn table_exists(conn: &mut PgConnection, spec: &TrackSpec) -> Result<bool, Error
         #[diesel(sql_type = diesel::sql_types::Bool)]
         exists: bool,
     }
-    let table = crate::quote::qualified(spec.table_schema(), spec.table_name());
+    let table = crate::quote::qualified(spec.schema(), spec.table());
     let found: Exists = diesel::sql_query("SELECT to_regclass($1) IS NOT NULL AS exists")
         .bind::<Text, _>(&table)
         .get_result(conn)?;
@@ -211,27 +221,17 @@ fn table_exists(conn: &mut PgConnection, spec: &TrackSpec) -> Result<bool, Error
 /// Columns the spec names that the table lost (every write then fails), and columns the
 /// table gained that a spec tracking "all but …" does not know (not audited).
 fn column_drift(conn: &mut PgConnection, spec: &TrackSpec) -> Result<Vec<String>, Error> {
-    let live = match introspect::complete(
-        conn,
-        TrackSpec::new("x")?
-            .schema(spec.table_schema())
-            .table(spec.table_name()),
-        false,
-    ) {
+    let live = match introspect::columns(conn, &spec.name()) {
         Ok(live) => live,
         Err(Error::TableNotFound { .. }) => return Ok(Vec::new()), // reported by the triggers' check
         Err(e) => return Err(e),
     };
-    let live: Vec<String> = live
-        .known_columns()
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
+    let live: Vec<String> = live.into_iter().map(|c| c.name).collect();
     let mut problems = Vec::new();
     let named = spec
-        .key_columns()
+        .key()
         .iter()
-        .chain(spec.meta_columns())
+        .chain(spec.meta())
         .cloned()
         .chain(spec.tracked_columns().into_iter().map(|c| c.name));
     let mut reported = Vec::new();
@@ -246,7 +246,7 @@ fn column_drift(conn: &mut PgConnection, spec: &TrackSpec) -> Result<Vec<String>
     if spec.tracks_all_columns_of_the_table() {
         for column in live
             .iter()
-            .filter(|c| !spec.known_columns().iter().any(|k| &k.name == *c))
+            .filter(|c| !spec.columns().iter().any(|k| &k.name == *c))
         {
             problems.push(format!(
                 "column {column} was added after the spec was installed and is not audited: re-install the spec (`track`, or `makemigrations`)"

@@ -24,7 +24,7 @@ struct Untrusted {
 /// One sentence per app-controlled type, function or operator the capture of `spec` runs.
 pub fn problems(conn: &mut PgConnection, spec: &TrackSpec) -> Result<Vec<String>, Error> {
     let mut found = column_types(conn, spec)?;
-    if let Some(condition) = spec.condition_sql() {
+    if let Some(condition) = spec.condition() {
         found.extend(condition_objects(conn, spec, condition)?);
     }
     Ok(found)
@@ -33,7 +33,7 @@ pub fn problems(conn: &mut PgConnection, spec: &TrackSpec) -> Result<Vec<String>
 /// The types of the columns the triggers read, with their element, base, range subtype and
 /// composite field types, owned by a role that is not a superuser.
 fn column_types(conn: &mut PgConnection, spec: &TrackSpec) -> Result<Vec<String>, Error> {
-    let table = quote::qualified(spec.table_schema(), spec.table_name());
+    let table = quote::qualified(spec.schema(), spec.table());
     let columns = crate::sql::read_columns(spec);
     let rows: Vec<Untrusted> = diesel::sql_query(
         "WITH RECURSIVE types(col, typ) AS (
@@ -67,7 +67,7 @@ fn condition_objects(
     spec: &TrackSpec,
     condition: &str,
 ) -> Result<Vec<String>, Error> {
-    let table = quote::qualified(spec.table_schema(), spec.table_name());
+    let table = quote::qualified(spec.schema(), spec.table());
     let mut out = Ok(Vec::new());
     let _ = conn.transaction::<(), diesel::result::Error, _>(|conn| {
         out = probe(conn, &table, condition);

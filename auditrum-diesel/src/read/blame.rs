@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{record_history, EventContext, EventWithContext, ReadError};
-use crate::{AuditConfig, Operation, TrackSpec};
+use crate::{AuditConfig, Operation, TableName};
 
 /// One event of a record, for blame: who, when, why, and what it changed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -87,7 +87,7 @@ impl BlameLine {
                 }
             }
             // A table-wide event, or one the log wrote about itself: no field of the row.
-            Operation::Truncate | Operation::Ddl | Operation::Purge => {}
+            Operation::Truncate | Operation::Ddl | Operation::Purge | Operation::Redact => {}
         }
         BlameLine {
             id: event.id,
@@ -116,8 +116,8 @@ pub fn blame(
     key: &str,
     last: Option<usize>,
 ) -> Result<Vec<BlameLine>, ReadError> {
-    let table = TrackSpec::new(table)?;
-    let events = record_history(conn, config, table.table_schema(), table.table_name(), key)?;
+    let table = TableName::parse(table)?;
+    let events = record_history(conn, config, table.schema(), table.table(), key)?;
     let mut lines: Vec<BlameLine> = events.into_iter().map(BlameLine::from_event).collect();
     keep_last(&mut lines, last);
     Ok(lines)
@@ -219,7 +219,8 @@ fn lead(id: i64, at: DateTime<Utc>, operation: Operation, context: &Option<Value
 
 fn value(value: Option<&Value>) -> String {
     match value {
-        Some(v) => cut(&v.to_string(), VALUE),
+        // Masked, hashed and redacted values show as such, not as marker JSON.
+        Some(v) => cut(&super::protected::display(v), VALUE),
         None => "∅".to_owned(),
     }
 }

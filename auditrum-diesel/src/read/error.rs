@@ -48,4 +48,17 @@ pub enum ReadError {
     /// The revert cannot be done; the message says why. Nothing was written.
     #[error("cannot revert: {0}")]
     CannotRevert(String),
+    /// A hash lookup names a column the table's installed spec does not hash.
+    #[error(
+        "{table}: column `{column}` is not hashed (hashed: {hashed}); a hash lookup only \
+         finds values of `hash(...)` columns"
+    )]
+    NotHashed {
+        /// `schema.table`.
+        table: String,
+        /// The column asked for.
+        column: String,
+        /// The hashed columns of the installed spec, comma-separated (or `none`).
+        hashed: String,
+    },
 }

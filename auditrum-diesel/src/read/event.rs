@@ -122,7 +122,11 @@ impl AuditEvent {
                 .changed(column)
                 .map(|(_, new)| new)
                 .or_else(|| self.new_data.as_ref()?.get(column)),
-            Operation::Delete | Operation::Truncate | Operation::Ddl | Operation::Purge => None,
+            Operation::Delete
+            | Operation::Truncate
+            | Operation::Ddl
+            | Operation::Purge
+            | Operation::Redact => None,
         }
     }
 
@@ -135,7 +139,11 @@ impl AuditEvent {
                 .map(|(old, _)| old)
                 .or_else(|| self.old_data.as_ref()?.get(column)),
             Operation::Delete => self.old_data.as_ref()?.get(column),
-            Operation::Insert | Operation::Truncate | Operation::Ddl | Operation::Purge => None,
+            Operation::Insert
+            | Operation::Truncate
+            | Operation::Ddl
+            | Operation::Purge
+            | Operation::Redact => None,
         }
     }
 

@@ -51,7 +51,7 @@ use super::{AuditEvent, RecordKey};
 use crate::context::keys;
 use crate::quote;
 use crate::schema::auditlog;
-use crate::{Audited, Operation, TrackSpec};
+use crate::{Audited, Operation, TableName};
 
 /// A boxed query of the audit log selecting [`AuditEvent`]s; extend it with `.filter`,
 /// `.order`, `.limit`.
@@ -83,7 +83,7 @@ pub fn record_of(spec_table: (&str, &str), key: impl RecordKey) -> EventFilter<'
 /// [`record_of`] for the table of the model `M`.
 pub fn record<M: Audited>(key: impl RecordKey) -> EventFilter<'static> {
     let spec = M::track_spec();
-    record_of((spec.table_schema(), spec.table_name()), key)
+    record_of((spec.schema(), spec.table()), key)
 }
 
 /// Events of the table `schema.table`. Index: `(table_name, record_id, table_schema)`.
@@ -99,13 +99,13 @@ pub fn table_of(schema: &str, table: &str) -> EventFilter<'static> {
 /// Events of the table of the model `M`.
 pub fn table<M: Audited>() -> EventFilter<'static> {
     let spec = M::track_spec();
-    table_of(spec.table_schema(), spec.table_name())
+    table_of(spec.schema(), spec.table())
 }
 
 /// Events of the table named `table` or `schema.table` (`public` when no schema is given).
 pub fn table_named(table: &str) -> Result<EventFilter<'static>, crate::SpecError> {
-    let spec = TrackSpec::new(table)?;
-    Ok(table_of(spec.table_schema(), spec.table_name()))
+    let name = TableName::parse(table)?;
+    Ok(table_of(name.schema(), name.table()))
 }
 
 /// Events written in a context whose `key` equals `value`. Their transactions come from
@@ -187,7 +187,7 @@ pub fn touching_of(schema: &str, table: &str, column: &str) -> EventFilter<'stat
 /// [`touching_of`] for the table of the model `M`; `column` is the SQL column name.
 pub fn touching<M: Audited>(column: &str) -> EventFilter<'static> {
     let spec = M::track_spec();
-    touching_of(spec.table_schema(), spec.table_name(), column)
+    touching_of(spec.schema(), spec.table(), column)
 }
 
 /// The ready queries: `AuditEvent::for_record::<User>(7)` and friends.

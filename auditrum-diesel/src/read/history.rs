@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::archived::merge;
 use super::key::normalize_key;
+use super::protected::display;
 use super::{ArchivedEvents, EventWithContext, ReadError};
 use crate::{AuditConfig, Error};
 
@@ -104,9 +105,12 @@ impl fmt::Display for EventWithContext {
             .or(event.old_data.as_ref());
         if let Some(Value::Object(fields)) = fields {
             for (field, value) in fields {
+                // Masked, hashed and redacted values show as such, not as marker JSON.
                 match (event.diff.is_some(), value.get("old"), value.get("new")) {
-                    (true, Some(old), Some(new)) => writeln!(f, "    {field}: {old} → {new}")?,
-                    _ => writeln!(f, "    {field}: {value}")?,
+                    (true, Some(old), Some(new)) => {
+                        writeln!(f, "    {field}: {} → {}", display(old), display(new))?
+                    }
+                    _ => writeln!(f, "    {field}: {}", display(value))?,
                 }
             }
         }

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use super::ReadError;
-use crate::{introspect, AuditConfig, TrackSpec};
+use crate::{introspect, AuditConfig, TableName, TrackSpec};
 
 #[derive(QueryableByName)]
 struct Installed {
@@ -20,11 +20,11 @@ pub fn installed_spec(
     config: &AuditConfig,
     table: &str,
 ) -> Result<TrackSpec, ReadError> {
-    let wanted = TrackSpec::new(table)?;
-    if let Some(spec) = registered_spec(conn, config, wanted.table_schema(), wanted.table_name())? {
+    let wanted = TableName::parse(table)?;
+    if let Some(spec) = registered_spec(conn, config, wanted.schema(), wanted.table())? {
         return Ok(spec);
     }
-    Ok(introspect::complete(conn, wanted, true)?)
+    Ok(introspect::complete(conn, TrackSpec::builder(table), true)?)
 }
 
 /// The spec the log's registry holds for `schema.table`, if any (and if it still reads).

@@ -31,8 +31,8 @@ pub(crate) fn truncates(
         "e.record_id IS NULL AND e.operation = 'TRUNCATE'",
         "e.id",
     ))
-    .bind::<Text, _>(spec.table_name())
-    .bind::<Text, _>(spec.table_schema())
+    .bind::<Text, _>(spec.table())
+    .bind::<Text, _>(spec.schema())
     .load(conn)
 }
 
@@ -49,8 +49,8 @@ pub(crate) fn events_of_keys(
         "(e.record_id = ANY($3) OR e.old_record_id = ANY($3))",
         "e.id",
     ))
-    .bind::<Text, _>(spec.table_name())
-    .bind::<Text, _>(spec.table_schema())
+    .bind::<Text, _>(spec.table())
+    .bind::<Text, _>(spec.schema())
     .bind::<Array<Text>, _>(keys)
     .load(conn)
 }
@@ -77,8 +77,8 @@ pub(crate) fn key_closure(
     let mut keys = vec![key.to_owned()];
     loop {
         let mut found: Vec<String> = diesel::sql_query(&sql)
-            .bind::<Text, _>(spec.table_name())
-            .bind::<Text, _>(spec.table_schema())
+            .bind::<Text, _>(spec.table())
+            .bind::<Text, _>(spec.schema())
             .bind::<Array<Text>, _>(&keys)
             .load::<Key>(conn)?
             .into_iter()
@@ -104,8 +104,8 @@ pub(crate) fn moved_keys(
         log = config.qualified_table(),
     );
     Ok(diesel::sql_query(sql)
-        .bind::<Text, _>(spec.table_name())
-        .bind::<Text, _>(spec.table_schema())
+        .bind::<Text, _>(spec.table())
+        .bind::<Text, _>(spec.schema())
         .load::<Key>(conn)?
         .into_iter()
         .map(|k| k.key)
@@ -147,8 +147,8 @@ pub(crate) fn each_lineage_batch<E: From<diesel::result::Error>>(
             "e.record_id, e.id"
         )
     ))
-    .bind::<Text, _>(spec.table_name())
-    .bind::<Text, _>(spec.table_schema())
+    .bind::<Text, _>(spec.table())
+    .bind::<Text, _>(spec.schema())
     .bind::<Array<Text>, _>(&moved)
     .execute(conn)?;
     let fetch = format!("FETCH FORWARD {BATCH} FROM auditrum_lineages");

@@ -169,7 +169,7 @@ pub(crate) fn items(spec: &TrackSpec, snapshots: &[Snapshot]) -> Value {
         .map(|snapshot| {
             let key = snapshot
                 .current
-                .then(|| key_object(spec.key_columns(), &snapshot.live_key));
+                .then(|| key_object(spec.key(), &snapshot.live_key));
             json!({"state": snapshot.values, "key": key})
         })
         .collect()
@@ -179,8 +179,8 @@ impl<S> FromSnapshots<S> {
     pub fn new(select: S, spec: &TrackSpec, items: Value) -> Self {
         FromSnapshots {
             select,
-            table: quote::qualified(spec.table_schema(), spec.table_name()),
-            key_columns: spec.key_columns().to_vec(),
+            table: quote::qualified(spec.schema(), spec.table()),
+            key_columns: spec.key().to_vec(),
             items,
         }
     }
@@ -261,11 +261,11 @@ impl<S> LiveWithoutEvents<S> {
     pub fn new(select: S, config: &AuditConfig, spec: &TrackSpec) -> Self {
         LiveWithoutEvents {
             select,
-            table: quote::qualified(spec.table_schema(), spec.table_name()),
+            table: quote::qualified(spec.schema(), spec.table()),
             log: config.qualified_table(),
-            table_schema: spec.table_schema().to_owned(),
-            table_name: spec.table_name().to_owned(),
-            key: sql::key::record_id("auditrum_row", spec.key_columns()),
+            table_schema: spec.schema().to_owned(),
+            table_name: spec.table().to_owned(),
+            key: sql::key::record_id("auditrum_row", spec.key()),
         }
     }
 }

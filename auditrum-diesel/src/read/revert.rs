@@ -421,8 +421,8 @@ fn conflicts(event: &AuditEvent, table: &str, key: &str, later: &[AuditEvent]) -
 
 /// The write that undoes `event`.
 fn undo(event: &AuditEvent, spec: &TrackSpec, table: &str, key: &str) -> (RevertStep, Write) {
-    let target = quote::qualified(spec.table_schema(), spec.table_name());
-    let key_columns = spec.key_columns();
+    let target = quote::qualified(spec.schema(), spec.table());
+    let key_columns = spec.key();
     let matches = sql::key::key_match("t", "k", key_columns);
     let object = |data: &Option<Value>| {
         data.as_ref()

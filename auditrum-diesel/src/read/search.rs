@@ -17,7 +17,7 @@ use super::load::EVENT;
 use super::{AuditEvent, EventPage, Page, RecordKey};
 use crate::context::keys;
 use crate::sql::quote;
-use crate::{AuditConfig, Operation, SpecError, TrackSpec};
+use crate::{AuditConfig, Operation, SpecError, TableName};
 
 /// A search of the events of any audit log: conditions added one by one (all must hold),
 /// then [`load`](Self::load) (oldest first) or [`page`](Self::page) (newest first) against
@@ -93,8 +93,8 @@ impl EventSearch {
 
     /// Events of the table named `table` or `schema.table` (`public` when no schema is given).
     pub fn table_named(self, table: &str) -> Result<Self, SpecError> {
-        let spec = TrackSpec::new(table)?;
-        Ok(self.table(spec.table_schema(), spec.table_name()))
+        let spec = TableName::parse(table)?;
+        Ok(self.table(spec.schema(), spec.table()))
     }
 
     /// Events of the record `key` of `schema.table`, including the event that moved it to

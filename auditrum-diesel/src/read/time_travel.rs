@@ -185,7 +185,7 @@ fn record_snapshot(
     };
     Ok(lineages
         .iter()
-        .filter_map(|lineage| replay::state_at(lineage, spec.key_columns(), at))
+        .filter_map(|lineage| replay::state_at(lineage, spec.key(), at))
         .find(|snapshot| snapshot.key == key)
         .map_or(Lookup::Absent, Lookup::Found))
 }
@@ -202,7 +202,7 @@ fn with_archived(
     key: &str,
     archived: &dyn ArchivedEvents,
 ) -> Result<Gathered, ReadError> {
-    let (schema, table) = (spec.table_schema(), spec.table_name());
+    let (schema, table) = (spec.schema(), spec.table());
     let older = archived.key_changes_and_truncates(schema, table)?;
     let mut keys = vec![key.to_owned()];
     loop {
@@ -255,7 +255,7 @@ fn with_archived(
 
 /// A composite key in jsonb's text form, however it was spelled.
 fn normalize(conn: &mut PgConnection, spec: &TrackSpec, key: &str) -> Result<String, ReadError> {
-    if spec.key_columns().len() == 1 {
+    if spec.key().len() == 1 {
         return Ok(key.to_owned());
     }
     Ok(super::key::normalize_key(conn, key)?)
@@ -273,13 +273,13 @@ pub(crate) fn live_row(
     spec: &TrackSpec,
     key: &str,
 ) -> Result<Option<Map<String, Value>>, ReadError> {
-    let table = quote::qualified(spec.table_schema(), spec.table_name());
+    let table = quote::qualified(spec.schema(), spec.table());
     let sql = format!(
         "SELECT to_jsonb(l) AS value FROM {table} l, jsonb_populate_record(NULL::{table}, $1) k WHERE {}",
-        sql::key::key_match("l", "k", spec.key_columns())
+        sql::key::key_match("l", "k", spec.key())
     );
     let row: Option<JsonValue> = diesel::sql_query(sql)
-        .bind::<Jsonb, _>(key_object(spec.key_columns(), key))
+        .bind::<Jsonb, _>(key_object(spec.key(), key))
         .get_result(conn)
         .optional()?;
     Ok(row.and_then(|r| match r.value {
@@ -291,7 +291,7 @@ pub(crate) fn live_row(
 /// Refuses a row missing columns of the model that only a live row could give.
 fn check_known(spec: &TrackSpec, key: &str, values: &Map<String, Value>) -> Result<(), ReadError> {
     let missing: Vec<&str> = spec
-        .table_columns()
+        .columns()
         .iter()
         .map(|c| c.name.as_str())
         .filter(|c| !values.contains_key(*c))
@@ -431,7 +431,7 @@ where
         load::each_lineage_batch(conn, config, spec, &mut |conn, lineages| {
             let snapshots: Vec<Snapshot> = lineages
                 .iter()
-                .filter_map(|lineage| replay::state_at(lineage, spec.key_columns(), at))
+                .filter_map(|lineage| replay::state_at(lineage, spec.key(), at))
                 .collect();
             emit(conn, snapshots)
         })?;

@@ -122,7 +122,7 @@ pub fn verify_history(
             events: 0,
             skipped: None,
         };
-        if spec.condition_sql().is_some() {
+        if spec.condition().is_some() {
             check.skipped = Some("it has a condition: rows outside it change unrecorded".into());
             report.tables.push(check);
             continue;
@@ -170,7 +170,13 @@ fn verify_table(
     check: &mut TableCheck,
 ) -> Result<Vec<Finding>, ReadError> {
     let table = spec.display_name();
-    let tracked: Vec<String> = spec.tracked_columns().into_iter().map(|c| c.name).collect();
+    // Masked and hashed columns are not compared: the log does not hold their values.
+    let tracked: Vec<String> = spec
+        .tracked_columns()
+        .into_iter()
+        .map(|c| c.name)
+        .filter(|c| spec.protection(c).is_none())
+        .collect();
     let mut findings = Vec::new();
     load::each_lineage_batch::<ReadError>(conn, config, spec, &mut |conn, lineages| {
         let mut ends = Vec::new();
@@ -359,17 +365,14 @@ fn live_rows(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let table = quote::qualified(spec.table_schema(), spec.table_name());
+    let table = quote::qualified(spec.schema(), spec.table());
     let sql = format!(
         "SELECT i.n, to_jsonb(l) AS row FROM jsonb_array_elements($1) WITH ORDINALITY AS i(key, n) \
          CROSS JOIN LATERAL jsonb_populate_record(NULL::{table}, i.key) AS k \
          JOIN {table} AS l ON {}",
-        sql::key::key_match("l", "k", spec.key_columns())
+        sql::key::key_match("l", "k", spec.key())
     );
-    let objects: Value = keys
-        .iter()
-        .map(|k| key_object(spec.key_columns(), k))
-        .collect();
+    let objects: Value = keys.iter().map(|k| key_object(spec.key(), k)).collect();
     let found: Vec<LiveRow> = diesel::sql_query(sql)
         .bind::<Jsonb, _>(&objects)
         .load(conn)?;
@@ -388,18 +391,18 @@ fn unlogged_keys(
     config: &AuditConfig,
     spec: &TrackSpec,
 ) -> QueryResult<Vec<String>> {
-    let key = sql::key::record_id("r", spec.key_columns());
+    let key = sql::key::record_id("r", spec.key());
     let sql = format!(
         "SELECT {key} AS name FROM {table} AS r WHERE \
          NOT EXISTS (SELECT FROM {log} e WHERE e.table_name = $1 AND e.table_schema = $2 AND e.record_id = {key}) \
          AND NOT EXISTS (SELECT FROM {log} e WHERE e.table_name = $1 AND e.table_schema = $2 AND e.old_record_id = {key}) \
          ORDER BY 1",
-        table = quote::qualified(spec.table_schema(), spec.table_name()),
+        table = quote::qualified(spec.schema(), spec.table()),
         log = config.qualified_table(),
     );
     Ok(diesel::sql_query(sql)
-        .bind::<Text, _>(spec.table_name())
-        .bind::<Text, _>(spec.table_schema())
+        .bind::<Text, _>(spec.table())
+        .bind::<Text, _>(spec.schema())
         .load::<Name>(conn)?
         .into_iter()
         .map(|n| n.name)

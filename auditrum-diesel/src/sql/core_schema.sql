@@ -9,8 +9,9 @@ EXCEPTION WHEN duplicate_object THEN NULL;
 END
 $auditrum$;
 -- Events the log writes about itself: a schema change of an audited table (the DDL guard
--- installed by `harden`) and a retention cut (`purge` with the hash chain on). Added only
--- when missing: ALTER TYPE needs the type's owner even when the value exists.
+-- installed by `harden`), a retention cut (`purge` with the hash chain on) and an erasure
+-- (`redact`). Added only when missing: ALTER TYPE needs the type's owner even when the
+-- value exists.
 DO $auditrum$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_enum WHERE enumtypid = {{operation_type_literal}}::regtype AND enumlabel = 'DDL') THEN
@@ -18,6 +19,9 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT FROM pg_enum WHERE enumtypid = {{operation_type_literal}}::regtype AND enumlabel = 'PURGE') THEN
         ALTER TYPE {{schema}}.auditrum_operation ADD VALUE IF NOT EXISTS 'PURGE';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_enum WHERE enumtypid = {{operation_type_literal}}::regtype AND enumlabel = 'REDACT') THEN
+        ALTER TYPE {{schema}}.auditrum_operation ADD VALUE IF NOT EXISTS 'REDACT';
     END IF;
 END
 $auditrum$;

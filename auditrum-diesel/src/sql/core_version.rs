@@ -152,10 +152,9 @@ pub(crate) fn downgrade_refused_sql(config: &AuditConfig, from: &CoreStamp) -> S
 /// A spec using every feature of the generated capture: composite key, typed columns,
 /// condition, meta columns, full storage.
 fn reference_spec() -> TrackSpec {
-    TrackSpec::new("auditrum_reference")
-        .expect("a valid name")
+    TrackSpec::builder("auditrum_reference")
         .key(["a", "b"])
-        .typed_columns([
+        .columns([
             Column::typed("a", "integer"),
             Column::typed("b", "text"),
             Column::typed("c", "jsonb"),
@@ -164,6 +163,8 @@ fn reference_spec() -> TrackSpec {
         .condition("NEW.d > 0")
         .meta(["b"])
         .storage(StorageMode::Full)
+        .build()
+        .expect("the reference spec checks")
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@
 
 use sha2::{Digest, Sha256};
 
-use super::triggers::Capture;
+use super::triggers::{Capture, Names};
 use crate::quote;
-use crate::{AuditConfig, Operation, SpecError, TrackSpec};
+use crate::{AuditConfig, Operation, SpecError, TableName, TrackSpec};
 
 /// SQL that installs (or replaces) the capture triggers of `spec` and records the spec in
 /// the registry table. Needs the core schema ([`core_schema_sql`](crate::core_schema_sql)).
@@ -15,15 +15,18 @@ use crate::{AuditConfig, Operation, SpecError, TrackSpec};
 /// ```
 /// use auditrum_diesel::{install_sql, AuditConfig, TrackSpec};
 ///
-/// let spec = TrackSpec::new("users")?.track_only(["email", "name"]);
+/// let spec = TrackSpec::builder("users").track_only(["email", "name"]).build()?;
 /// let sql = install_sql(&spec, &AuditConfig::default())?;
 /// assert!(sql.contains("REFERENCING NEW TABLE AS new_rows"));
 /// # Ok::<(), auditrum_diesel::SpecError>(())
 /// ```
 pub fn install_sql(spec: &TrackSpec, config: &AuditConfig) -> Result<String, SpecError> {
-    spec.validate()?;
     let capture = Capture { spec, config };
-    let triggers = trigger_sql(&capture);
+    let mut triggers = trigger_sql(&capture);
+    if !spec.hash().is_empty() {
+        // The key and the hash function first; the key is made by the server, never here.
+        triggers = format!("{}\n{triggers}", super::hmac::install_sql(config));
+    }
     let checksum = checksum(spec, config)?;
     Ok(format!(
         "-- auditrum: capture {table} (spec {fingerprint})\n{triggers}\n{owner}\n{registry}\n",
@@ -53,16 +56,16 @@ fn capture_owner(capture: &Capture) -> String {
         ));
     }
     sql.push_str("END\n$auditrum$;\n");
-    sql.push_str(&legacy_drop(capture));
+    sql.push_str(&legacy_drop(&capture.names()));
     sql
 }
 
 /// Drops the functions versions before 0.2 put in the table's schema, unless some trigger
 /// still calls them (then the name is another table's function, not ours).
-fn legacy_drop(capture: &Capture) -> String {
+fn legacy_drop(names: &Names) -> String {
     let mut sql = String::from("DO $auditrum$\nBEGIN\n");
     for operation in Operation::ALL {
-        let legacy = capture.legacy_function_name(operation);
+        let legacy = names.legacy_function_name(operation);
         let regproc = format!(
             "to_regprocedure({})",
             quote::literal(&format!("{legacy}()"))
@@ -71,35 +74,39 @@ fn legacy_drop(capture: &Capture) -> String {
             "    IF {regproc} IS NOT NULL AND {regproc} <> to_regprocedure({new})\n       \
              AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger WHERE tgfoid = {regproc}) THEN\n        \
              DROP FUNCTION {legacy}();\n    END IF;\n",
-            new = quote::literal(&format!("{}()", capture.function_name(operation))),
+            new = quote::literal(&format!("{}()", names.function_name(operation))),
         ));
     }
     sql.push_str("END\n$auditrum$;\n");
     sql
 }
 
-/// SQL that removes the capture triggers of `spec`'s table and its registry entry. Events
+/// SQL that removes the capture triggers of `table` and its registry entry. Events
 /// already recorded stay in the log.
-pub fn uninstall_sql(spec: &TrackSpec, config: &AuditConfig) -> Result<String, SpecError> {
-    let capture = Capture { spec, config };
+pub fn uninstall_sql(table: &TableName, config: &AuditConfig) -> Result<String, SpecError> {
+    let names = Names {
+        schema: table.schema(),
+        table: table.table(),
+        config,
+    };
     let mut sql = format!(
         "-- auditrum: stop capturing {}\n",
-        quote::comment(&spec.display_name())
+        quote::comment(&table.display_name())
     );
     for operation in Operation::ALL {
         sql.push_str(&format!(
             "DROP TRIGGER IF EXISTS {} ON {};\nDROP FUNCTION IF EXISTS {}();\n",
-            capture.trigger_name(operation),
-            capture.table(),
-            capture.function_name(operation),
+            names.trigger_name(operation),
+            names.table(),
+            names.function_name(operation),
         ));
     }
-    sql.push_str(&legacy_drop(&capture));
+    sql.push_str(&legacy_drop(&names));
     sql.push_str(&format!(
         "DELETE FROM {} WHERE table_schema = {} AND table_name = {};\n",
         config.qualified_registry_table(),
-        quote::literal(spec.table_schema()),
-        quote::literal(spec.table_name()),
+        quote::literal(table.schema()),
+        quote::literal(table.table()),
     ));
     Ok(sql)
 }
@@ -168,7 +175,6 @@ pub(crate) fn expected_triggers(
     spec: &TrackSpec,
     config: &AuditConfig,
 ) -> Result<Vec<ExpectedTrigger>, SpecError> {
-    spec.validate()?;
     let capture = Capture { spec, config };
     Ok(Operation::ALL
         .into_iter()
@@ -189,7 +195,6 @@ pub(crate) fn expected_triggers(
 
 /// SHA-256 of the trigger SQL of `spec`: the checksum the registry table records.
 pub(crate) fn checksum(spec: &TrackSpec, config: &AuditConfig) -> Result<String, SpecError> {
-    spec.validate()?;
     let triggers = trigger_sql(&Capture { spec, config });
     Ok(hex::encode(Sha256::digest(triggers.as_bytes())))
 }
@@ -203,7 +208,7 @@ fn tgtype(operation: Operation) -> i32 {
         Operation::Delete => 8,
         Operation::Update => 16,
         Operation::Truncate => 32,
-        Operation::Ddl | Operation::Purge => {
+        Operation::Ddl | Operation::Purge | Operation::Redact => {
             unreachable!("{operation}: not a captured operation (only Operation::ALL has triggers)")
         }
     }
@@ -217,7 +222,7 @@ fn trigger(capture: &Capture, operation: Operation) -> String {
         Operation::Update => " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
         Operation::Delete => " REFERENCING OLD TABLE AS old_rows",
         Operation::Truncate => "",
-        Operation::Ddl | Operation::Purge => {
+        Operation::Ddl | Operation::Purge | Operation::Redact => {
             unreachable!("{operation}: not a captured operation (only Operation::ALL has triggers)")
         }
     };
@@ -237,8 +242,8 @@ fn registry_upsert(spec: &TrackSpec, config: &AuditConfig, checksum: &str) -> St
          ON CONFLICT (table_schema, table_name) DO UPDATE SET spec = EXCLUDED.spec, \
          fingerprint = EXCLUDED.fingerprint, checksum = EXCLUDED.checksum, installed_at = now();",
         registry = config.qualified_registry_table(),
-        schema = quote::literal(spec.table_schema()),
-        table = quote::literal(spec.table_name()),
+        schema = quote::literal(spec.schema()),
+        table = quote::literal(spec.table()),
         spec = quote::literal(&spec.to_json()),
         fingerprint = quote::literal(&spec.fingerprint()),
         checksum = quote::literal(checksum),

@@ -2,6 +2,7 @@
 
 mod core_schema;
 mod core_version;
+pub(crate) mod hmac;
 mod install;
 pub(crate) mod key;
 pub(crate) mod template;
@@ -16,4 +17,6 @@ pub(crate) use core_version::downgrade_refused_sql;
 pub use core_version::{core_hash, upgrade_sql, CoreStamp, CORE_VERSION};
 pub(crate) use install::{checksum, expected_triggers, ExpectedTrigger};
 pub use install::{install_sql, uninstall_sql};
+#[cfg(test)]
+pub(crate) use triggers::MASKED_MARKER;
 pub(crate) use triggers::{read_columns, shorten, trigger_names};

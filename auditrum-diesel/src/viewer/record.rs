@@ -15,7 +15,7 @@ use super::error::ViewError;
 use super::list::parse_instant;
 use super::{layout, render, State};
 use crate::read::{registered_spec, AuditEvent, EventContext, EventSearch};
-use crate::{Operation, TrackSpec};
+use crate::{Operation, TableName, TrackSpec};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -80,7 +80,7 @@ pub(crate) fn blame(events: &[AuditEvent]) -> Option<BTreeMap<String, Blame>> {
                 }
             }
             Operation::Delete | Operation::Truncate => fields = None,
-            Operation::Ddl | Operation::Purge => {}
+            Operation::Ddl | Operation::Purge | Operation::Redact => {}
         }
     }
     fields
@@ -108,11 +108,8 @@ pub(crate) async fn page(
             "a record page needs `table` and `key`".into(),
         ));
     }
-    let named = TrackSpec::new(params.table.trim())?;
-    let (schema, table) = (
-        named.table_schema().to_owned(),
-        named.table_name().to_owned(),
-    );
+    let named = TableName::parse(params.table.trim())?;
+    let (schema, table) = (named.schema().to_owned(), named.table().to_owned());
     let at = match params.at.trim() {
         "" => None,
         at => Some(parse_instant(at)?),
@@ -131,7 +128,7 @@ pub(crate) async fn page(
             // A composite key however it was spelled: `[7,1]` is stored as `[7, 1]`.
             let key = match spec
                 .as_ref()
-                .map_or(key.starts_with('['), |s| s.key_columns().len() > 1)
+                .map_or(key.starts_with('['), |s| s.key().len() > 1)
             {
                 true => crate::read::normalize_key(conn, &key)?,
                 false => key,

@@ -12,9 +12,10 @@ use super::error::ViewError;
 use crate::read::{AuditEvent, EventContext};
 use crate::{AuditConfig, Operation};
 
-/// A JSON value as text: JSON, so that `"null"` and `null` differ.
+/// A JSON value as text: JSON, so that `"null"` and `null` differ; a masked, hashed or
+/// redacted value as such (`‹masked›`), not as its marker.
 pub(crate) fn value(v: &Value) -> String {
-    v.to_string()
+    crate::read::protected::display(v)
 }
 
 /// An instant, in UTC to the millisecond.
@@ -131,7 +132,7 @@ pub(crate) fn changes(event: &AuditEvent) -> Markup {
             .collect(),
         Operation::Truncate => Vec::new(),
         // What the log recorded about itself: command tag, object, statement; or the cut.
-        Operation::Ddl | Operation::Purge => sorted(event.new_data.as_ref())
+        Operation::Ddl | Operation::Purge | Operation::Redact => sorted(event.new_data.as_ref())
             .into_iter()
             .map(|(c, v)| (c, None, Some(v)))
             .collect(),
@@ -194,6 +195,7 @@ pub(crate) fn summary(event: &AuditEvent) -> String {
             .unwrap_or_default()
             .to_owned(),
         Operation::Purge => "retention cut of the hash chain".to_owned(),
+        Operation::Redact => "erasure of recorded values (redact)".to_owned(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `history TABLE KEY`: the events of one record, oldest first.
+//! `history TABLE KEY`: the events of one record, oldest first; `history TABLE --where-hash
+//! col=VALUE`: every event in which the hashed column held VALUE.
 
 use std::io::Write;
 
@@ -6,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::read::{record_history, EventWithContext};
-use crate::{Operation, TrackSpec};
+use crate::read::{hashed_events, record_history, EventWithContext};
+use crate::{Operation, TableName};
 
 use clap::Args;
 
@@ -21,7 +22,13 @@ pub struct History {
     /// The table, `table` or `schema.table`.
     pub table: String,
     /// The record's key; a composite key as a JSON array, e.g. '[7, 1]'.
-    pub key: String,
+    #[arg(required_unless_present = "where_hash", conflicts_with = "where_hash")]
+    pub key: Option<String>,
+    /// Instead of one record: every event in which the hashed column (`hash(...)`) held
+    /// VALUE, as `column=VALUE`. VALUE is hashed by the server; the role needs EXECUTE on
+    /// the log's hash function (see docs/personal-data.md).
+    #[arg(long, value_name = "COLUMN=VALUE")]
+    pub where_hash: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -33,26 +40,35 @@ pub struct History {
 }
 
 pub(super) fn run(args: History, context: &Context) -> Result<(), CliError> {
-    let table = TrackSpec::new(&args.table)?;
-    let mut conn = context.connect()?;
-    let (schema, name) = (table.table_schema(), table.table_name());
-    #[cfg(feature = "archive")]
-    let events = match &args.archive {
-        Some(location) => {
-            let archive = super::archive::reader(location, context)?;
-            crate::read::record_history_with(
-                &mut conn,
-                &context.config,
-                schema,
-                name,
-                &args.key,
-                &archive,
-            )?
-        }
-        None => record_history(&mut conn, &context.config, schema, name, &args.key)?,
+    let table = TableName::parse(&args.table)?;
+    let where_hash = match &args.where_hash {
+        None => None,
+        Some(pair) => Some(pair.split_once('=').ok_or_else(|| {
+            CliError::BadArgument(format!(
+                "--where-hash {pair:?}: expected COLUMN=VALUE, e.g. --where-hash email=a@example.com"
+            ))
+        })?),
     };
-    #[cfg(not(feature = "archive"))]
-    let events = record_history(&mut conn, &context.config, schema, name, &args.key)?;
+    let mut conn = context.connect()?;
+    let (events, what) = match (where_hash, &args.key) {
+        (Some((column, value)), _) => {
+            #[cfg(feature = "archive")]
+            if args.archive.is_some() {
+                return Err(CliError::BadArgument(
+                    "--where-hash reads the live log only: drop --archive".into(),
+                ));
+            }
+            (
+                hashed_events(&mut conn, &context.config, &args.table, column, value)?,
+                format!("with {column} = the given value"),
+            )
+        }
+        (None, Some(key)) => (
+            record_events(&mut conn, &args, context, &table, key)?,
+            key.clone(),
+        ),
+        (None, None) => unreachable!("clap requires KEY or --where-hash"),
+    };
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
@@ -61,7 +77,7 @@ pub(super) fn run(args: History, context: &Context) -> Result<(), CliError> {
             writeln!(out)?;
         }
         Format::Text if events.is_empty() => {
-            writeln!(out, "no events for {} {}", table.display_name(), args.key)?;
+            writeln!(out, "no events for {} {what}", table.display_name())?;
         }
         Format::Text => {
             for event in &events {
@@ -70,6 +86,32 @@ pub(super) fn run(args: History, context: &Context) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The record's events, with its archived ones when `--archive` is given.
+fn record_events(
+    conn: &mut diesel::PgConnection,
+    args: &History,
+    context: &Context,
+    table: &TableName,
+    key: &str,
+) -> Result<Vec<EventWithContext>, CliError> {
+    let (schema, name) = (table.schema(), table.table());
+    #[cfg(feature = "archive")]
+    if let Some(location) = &args.archive {
+        let archive = super::archive::reader(location, context)?;
+        return Ok(crate::read::record_history_with(
+            conn,
+            &context.config,
+            schema,
+            name,
+            key,
+            &archive,
+        )?);
+    }
+    #[cfg(not(feature = "archive"))]
+    let _ = args;
+    Ok(record_history(conn, &context.config, schema, name, key)?)
 }
 
 /// One event in `--format json`: the stored context whole, the table as `schema`/`table`.

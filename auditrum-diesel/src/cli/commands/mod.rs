@@ -12,6 +12,7 @@ pub(crate) mod history;
 mod init_schema;
 pub(crate) mod makemigrations;
 pub(crate) mod purge;
+pub(crate) mod redact;
 pub(crate) mod revert;
 pub(crate) mod seal_chain;
 #[cfg(feature = "viewer")]
@@ -56,6 +57,9 @@ pub enum Command {
     Harden(harden::Harden),
     /// Delete events older than a cutoff (or drop their partitions).
     Purge(purge::Purge),
+    /// Erase recorded values on request (a record's, or a user's identifying context keys);
+    /// the hash chain still verifies. Exit 1 when nothing matched.
+    Redact(redact::Redact),
     /// Chain every new transaction's events with SHA-256 links (tamper evidence).
     EnableHashChain(enable_hash_chain::EnableHashChain),
     /// Recompute the hash chain (in PostgreSQL and in Rust); exit 1 on a broken link.
@@ -98,6 +102,7 @@ pub(crate) fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Status(args) => status::run(args, context),
         Command::Harden(args) => harden::run(args, context),
         Command::Purge(args) => purge::run(args, context),
+        Command::Redact(args) => redact::run(args, context),
         Command::EnableHashChain(args) => enable_hash_chain::run(args, context),
         Command::VerifyChain(args) => verify_chain::run(args, context),
         Command::ChainTip(args) => chain_tip::run(args, context),

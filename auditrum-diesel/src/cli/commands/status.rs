@@ -61,6 +61,11 @@ fn text(status: &Status) -> String {
             &t.fingerprint[..12.min(t.fingerprint.len())],
             t.installed_at.format("%Y-%m-%d %H:%M UTC")
         ));
+        for (what, columns) in [("masked", &t.masked), ("hashed", &t.hashed)] {
+            if !columns.is_empty() {
+                out.push_str(&format!("    {what}: {}\n", columns.join(", ")));
+            }
+        }
     }
     match &status.hash_chain {
         Some(tip) => out.push_str(&format!(

@@ -1,6 +1,6 @@
 //! `track TABLE`: install (or replace) a table's capture triggers.
 
-use crate::{apply, install_sql, introspect, StorageMode, TrackSpec};
+use crate::{apply, install_sql, introspect, StorageMode, TrackSpec, TrackSpecBuilder};
 
 use clap::{Args, ValueEnum};
 
@@ -27,6 +27,13 @@ pub struct Track {
     /// Columns copied onto every event's `meta` (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub meta: Vec<String>,
+    /// Record only *that* these columns changed, never their values (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub mask: Vec<String>,
+    /// Store these columns as a keyed hash, HMAC-SHA256 with a key the app cannot read
+    /// (comma-separated); find events by value with `history --where-hash`.
+    #[arg(long, value_delimiter = ',')]
+    pub hash: Vec<String>,
     /// How much of each row an event stores.
     #[arg(long, value_enum, default_value_t = Storage::Diff)]
     pub storage: Storage,
@@ -47,22 +54,27 @@ pub enum Storage {
 pub(super) fn run(args: Track, context: &Context) -> Result<(), CliError> {
     let dry_run = args.dry_run.dry_run;
     let use_table_key = args.key.is_empty();
-    let spec = spec_from(args)?;
+    let builder = builder_from(args);
     // The table's columns and key come from the database; a dry run without one prints the
     // SQL for the columns the arguments name.
     let spec = match (dry_run, context.database_url.is_some()) {
-        (true, false) => spec,
+        (true, false) => builder.build()?,
         _ => {
             let mut conn = context.connect()?;
-            let spec = introspect::complete(&mut conn, spec, use_table_key)?;
+            let spec = introspect::complete(&mut conn, builder, use_table_key)?;
             if !dry_run {
                 apply::install(&mut conn, &spec, &context.config)?;
                 eprintln!(
                     "tracking {}: {} column(s), key ({})",
                     spec.display_name(),
                     spec.tracked_columns().len(),
-                    spec.key_columns().join(", ")
+                    spec.key().join(", ")
                 );
+                for (what, columns) in [("masked", spec.mask()), ("hashed", spec.hash())] {
+                    if !columns.is_empty() {
+                        eprintln!("  {what}: {}", columns.join(", "));
+                    }
+                }
                 for problem in crate::ops::trust::problems(&mut conn, &spec)? {
                     eprintln!("warning: {}: {problem}", spec.display_name());
                 }
@@ -75,11 +87,13 @@ pub(super) fn run(args: Track, context: &Context) -> Result<(), CliError> {
     Ok(())
 }
 
-fn spec_from(args: Track) -> Result<TrackSpec, CliError> {
-    let mut spec = TrackSpec::new(&args.table)?
+fn builder_from(args: Track) -> TrackSpecBuilder {
+    let mut spec = TrackSpec::builder(&args.table)
         .track_only(args.track_only)
         .exclude(args.exclude)
         .meta(args.meta)
+        .mask(args.mask)
+        .hash(args.hash)
         .storage(match args.storage {
             Storage::Diff => StorageMode::Diff,
             Storage::Full => StorageMode::Full,
@@ -90,5 +104,5 @@ fn spec_from(args: Track) -> Result<TrackSpec, CliError> {
     if let Some(condition) = args.condition {
         spec = spec.condition(condition);
     }
-    Ok(spec)
+    spec
 }

@@ -1,6 +1,6 @@
 //! `untrack TABLE`: remove a table's capture triggers; its events stay in the log.
 
-use crate::{apply, uninstall_sql, TrackSpec};
+use crate::{apply, uninstall_sql, TableName};
 
 use clap::Args;
 
@@ -18,13 +18,13 @@ pub struct Untrack {
 }
 
 pub(super) fn run(args: Untrack, context: &Context) -> Result<(), CliError> {
-    let spec = TrackSpec::new(&args.table)?;
+    let table = TableName::parse(&args.table)?;
     if args.dry_run.dry_run {
-        println!("{}", uninstall_sql(&spec, &context.config)?);
+        println!("{}", uninstall_sql(&table, &context.config)?);
         return Ok(());
     }
     let mut conn = context.connect()?;
-    apply::uninstall(&mut conn, &spec, &context.config)?;
-    eprintln!("no longer tracking {}", spec.display_name());
+    apply::uninstall(&mut conn, &table, &context.config)?;
+    eprintln!("no longer tracking {}", table.display_name());
     Ok(())
 }

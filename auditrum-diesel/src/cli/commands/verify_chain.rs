@@ -140,6 +140,23 @@ fn text(report: &ChainReport) -> String {
             report.tip.purges.len()
         ));
     }
+    if report.redacted_values > 0 {
+        out.push_str(&format!(
+            "redacted: {} value(s), by {} REDACT event(s), verified through their digests\n",
+            report.redacted_values,
+            report.redactions.len()
+        ));
+        for r in &report.redactions {
+            out.push_str(&format!(
+                "  REDACT event {} at {} by {}: {} value(s); reason: {}\n",
+                r.event_id,
+                r.at,
+                crate::cli::printable::printable(&r.by),
+                r.values,
+                crate::cli::printable::printable(&r.reason)
+            ));
+        }
+    }
     if !report.commit_timestamps {
         out.push_str(
             "backdating: checked within transactions only (track_commit_timestamp is off)\n",

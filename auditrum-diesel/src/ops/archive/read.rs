@@ -89,8 +89,16 @@ impl ArchiveReader {
                 })?;
             }
             for row in rows {
-                let context = row.context_id.and_then(|id| contexts.get(&id));
-                found.push(event_with_context(row, context, &file_of(manifest))?);
+                // The event's own context (core schema 3), else its context row's.
+                let context = row
+                    .context
+                    .clone()
+                    .or_else(|| row.context_id.and_then(|id| contexts.get(&id).cloned()));
+                found.push(event_with_context(
+                    row,
+                    context.as_ref(),
+                    &file_of(manifest),
+                )?);
             }
         }
         found.sort_by_key(|e| e.event.id);

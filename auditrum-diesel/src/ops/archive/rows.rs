@@ -74,6 +74,13 @@ pub struct EventRow {
     /// The context the event carries itself (core schema 3; `None` in older archives).
     #[diesel(sql_type = Nullable<Text>)]
     pub context: Option<String>,
+    /// Hash chain, payload version 2: the event's seed (while it has one)…
+    #[diesel(sql_type = Nullable<Text>)]
+    pub chain_seed: Option<String>,
+    /// …or, once a redaction touched it, its values' salts and erased values' digests
+    /// (`{"<path>": {"salt": …, "digest": …}}`).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub chain_salts: Option<String>,
 }
 
 /// SQL selecting [`EventRow`]s from the events aliased `e`.
@@ -82,6 +89,24 @@ pub const EVENT_COLUMNS_SQL: &str =
      e.operation::text AS operation, e.table_schema, e.table_name, e.record_id, e.old_record_id, \
      e.diff::text AS diff, e.old_data::text AS old_data, e.new_data::text AS new_data, \
      e.meta::text AS meta, e.txid, e.context_id, e.context::text AS context";
+
+/// SQL selecting the chain columns of [`EventRow`] for the events aliased `e`: the event's
+/// seed and salts from the chain's tables (`None`: no chain, both `NULL`).
+pub fn event_chain_columns_sql(chain: Option<&crate::ops::chain::ChainNames>) -> String {
+    match chain {
+        None => "NULL::text AS chain_seed, NULL::text AS chain_salts".to_owned(),
+        Some(names) => format!(
+            "COALESCE((SELECT s.seed FROM {seeds} s WHERE s.event_id = e.id),
+                      (SELECT encode(sha256(convert_to(l.seed::text || '|' || e.id::text, 'UTF8')), 'hex')
+                       FROM {chain} l WHERE l.txid = e.txid)) AS chain_seed,
+             (SELECT jsonb_object_agg(r.path, jsonb_build_object('salt', r.salt, 'digest', r.digest))::text
+              FROM {redaction} r WHERE r.event_id = e.id) AS chain_salts",
+            seeds = names.seed_table(),
+            chain = names.chain_table(),
+            redaction = names.redaction_table(),
+        ),
+    }
+}
 
 /// An archived context row.
 #[derive(Debug, Clone, PartialEq, QueryableByName)]
@@ -123,13 +148,17 @@ pub struct LinkRow {
     pub started_at_us: i64,
     #[diesel(sql_type = BigInt)]
     pub sealed_at_us: i64,
+    /// The payload version of its events hash (1, 2, or 3: 1 re-hashed as 2 by a redaction).
+    #[diesel(sql_type = BigInt)]
+    pub payload_version: i64,
 }
 
 /// SQL selecting [`LinkRow`]s from the links aliased `l`.
 pub const LINK_COLUMNS_SQL: &str = "l.seq, l.txid, l.event_count::bigint AS event_count, \
      l.first_event_id, l.last_event_id, l.events_hash, l.prev_hash, l.link_hash, \
      (extract(epoch FROM l.started_at) * 1000000)::bigint AS started_at_us, \
-     (extract(epoch FROM l.sealed_at) * 1000000)::bigint AS sealed_at_us";
+     (extract(epoch FROM l.sealed_at) * 1000000)::bigint AS sealed_at_us, \
+     l.payload_version::bigint AS payload_version";
 
 /// A row type stored in the archive.
 pub trait ArchivedRow: Sized {
@@ -220,6 +249,8 @@ impl ArchivedRow for EventRow {
             int("txid"),
             opt_int("context_id"),
             opt_text("context"),
+            opt_text("chain_seed"),
+            opt_text("chain_salts"),
         ]))
     }
 
@@ -239,6 +270,8 @@ impl ArchivedRow for EventRow {
             ints(rows.iter().map(|r| Some(r.txid))),
             ints(rows.iter().map(|r| r.context_id)),
             strings(rows.iter().map(|r| r.context.as_deref())),
+            strings(rows.iter().map(|r| r.chain_seed.as_deref())),
+            strings(rows.iter().map(|r| r.chain_salts.as_deref())),
         ];
         RecordBatch::try_new(Self::schema(), columns).expect("columns match the schema")
     }
@@ -257,6 +290,8 @@ impl ArchivedRow for EventRow {
         let (txid, context) = (c.int("txid")?, c.int("context_id")?);
         // Archives written before core schema 3 have no `context` column.
         let inline = c.text("context");
+        // Absent from archives written before payload version 2.
+        let (seed, salts) = (c.text("chain_seed"), c.text("chain_salts"));
         Some(
             (0..batch.num_rows())
                 .map(|i| EventRow {
@@ -274,6 +309,8 @@ impl ArchivedRow for EventRow {
                     txid: txid.value(i),
                     context_id: opt_i64(context, i),
                     context: inline.and_then(|a| opt_str(a, i)),
+                    chain_seed: seed.and_then(|a| opt_str(a, i)),
+                    chain_salts: salts.and_then(|a| opt_str(a, i)),
                 })
                 .collect(),
         )
@@ -338,6 +375,7 @@ impl ArchivedRow for LinkRow {
             text("link_hash"),
             instant("started_at"),
             instant("sealed_at"),
+            opt_int("payload_version"),
         ]))
     }
 
@@ -353,6 +391,7 @@ impl ArchivedRow for LinkRow {
             strings(rows.iter().map(|r| Some(r.link_hash.as_str()))),
             instants(rows.iter().map(|r| r.started_at_us)),
             instants(rows.iter().map(|r| r.sealed_at_us)),
+            ints(rows.iter().map(|r| Some(r.payload_version))),
         ];
         RecordBatch::try_new(Self::schema(), columns).expect("columns match the schema")
     }
@@ -372,6 +411,8 @@ impl ArchivedRow for LinkRow {
             c.text("link_hash")?,
         );
         let (started, sealed) = (c.instant("started_at")?, c.instant("sealed_at")?);
+        // Absent from archives written before payload version 2: version 1.
+        let version = c.int("payload_version");
         Some(
             (0..batch.num_rows())
                 .map(|i| LinkRow {
@@ -385,6 +426,7 @@ impl ArchivedRow for LinkRow {
                     link_hash: link.value(i).to_owned(),
                     started_at_us: started.value(i),
                     sealed_at_us: sealed.value(i),
+                    payload_version: version.and_then(|a| opt_i64(a, i)).unwrap_or(1),
                 })
                 .collect(),
         )

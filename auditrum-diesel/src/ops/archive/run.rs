@@ -20,8 +20,8 @@ use super::manifest::{self, ChainCut, FileEntry, Manifest, Ranges};
 use super::parquet_file;
 use super::progress::Progress;
 use super::rows::{
-    ArchivedRow, ContextRow, EventRow, Kind, LinkRow, CONTEXT_COLUMNS_SQL, EVENT_COLUMNS_SQL,
-    LINK_COLUMNS_SQL,
+    event_chain_columns_sql, ArchivedRow, ContextRow, EventRow, Kind, LinkRow, CONTEXT_COLUMNS_SQL,
+    EVENT_COLUMNS_SQL, LINK_COLUMNS_SQL,
 };
 use super::store::Store;
 use crate::ops::chain::{self, ChainNames};
@@ -113,7 +113,11 @@ fn archive_month(
     let mut progress = Progress::start(partition, total as u64);
 
     let mut events = Ranges::default();
-    let events_sql = format!("SELECT {EVENT_COLUMNS_SQL} FROM {qualified} e ORDER BY e.id");
+    let chain_names = ChainNames::new(config);
+    let events_sql = format!(
+        "SELECT {EVENT_COLUMNS_SQL}, {} FROM {qualified} e ORDER BY e.id",
+        event_chain_columns_sql(chained.then_some(&chain_names))
+    );
     let events_file = export::<EventRow>(conn, store, table, month, &events_sql, |row| {
         events.add(row.id, row.txid);
         progress.inc();
@@ -270,6 +274,9 @@ fn drop_partition(
     ))
     .execute(conn)?;
     diesel::sql_query(format!("DROP TABLE {qualified}")).execute(conn)?;
+    if earlier_purges.is_some() {
+        chain::redactions::forget_removed_events(conn, config).map_err(ArchiveError::Audit)?;
+    }
     if let Some(cut) = &manifest.chain {
         let names = ChainNames::new(config);
         diesel::sql_query(format!(

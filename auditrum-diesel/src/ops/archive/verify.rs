@@ -13,11 +13,12 @@ use super::error::ArchiveError;
 use super::layout;
 use super::manifest::{Manifest, FORMAT};
 use super::parquet_file;
-use super::payload::event_payload;
+use super::payload::{event_payload, event_payload_v2};
 use super::rows::{ContextRow, EventRow, Kind, LinkRow};
 use super::run::chain_enabled;
 use super::store::Store;
 use crate::ops::chain::canonical::{link_hash, sha256_hex};
+use crate::ops::chain::redactions;
 use crate::ops::chain::ChainNames;
 use crate::AuditConfig;
 
@@ -130,6 +131,12 @@ pub fn verify_archive(
     let mut by_txid: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
     let mut event_txids: BTreeMap<i64, i64> = BTreeMap::new(); // event id → txid
     let mut links: Vec<LinkRow> = Vec::new();
+    // Links first: the payload version of each transaction's events.
+    for (kind, rel) in good.iter().filter(|(k, _)| *k == Kind::Chain) {
+        read_file::<LinkRow>(store, *kind, rel, &mut check, |row| links.push(row))?;
+    }
+    let versions: HashMap<i64, i64> = links.iter().map(|l| (l.txid, l.payload_version)).collect();
+    let mut redact_records: Vec<String> = Vec::new();
     for (kind, rel) in good.iter().filter(|(k, _)| *k == Kind::Contexts) {
         read_file::<ContextRow>(store, *kind, rel, &mut check, |row| {
             contexts.insert(row.id, row.context);
@@ -153,7 +160,14 @@ pub fn verify_archive(
                 Some(Ok(text)) => Some(text),
                 None => None,
             };
-            let digest = sha256_hex(event_payload(&row, context).as_bytes());
+            let payload = match versions.get(&row.txid) {
+                Some(1) | None => event_payload(&row, context),
+                Some(_) => event_payload_v2(&row, context),
+            };
+            if row.operation == "REDACT" {
+                redact_records.extend(row.new_data.clone());
+            }
+            let digest = sha256_hex(payload.as_bytes());
             by_txid.entry(row.txid).or_default().push((row.id, digest));
             if event_txids.insert(row.id, row.txid).is_some() {
                 missing_contexts.push((row.id, -1));
@@ -169,22 +183,26 @@ pub fn verify_archive(
         check.breaks.push(at(&format!("event {event}"), &problem));
     }
     check.events = event_txids.len() as i64;
-    for (kind, rel) in good.iter().filter(|(k, _)| *k == Kind::Chain) {
-        read_file::<LinkRow>(store, *kind, rel, &mut check, |row| links.push(row))?;
-    }
     links.sort_by_key(|l| l.seq);
     check.links = links.len() as i64;
 
     if chain_enabled(conn, config)? {
-        check_chain(
-            conn,
-            config,
-            &manifests,
-            &links,
-            &by_txid,
-            &event_txids,
-            &mut check,
-        )?;
+        // Version 1 links re-hashed by a redaction: the version 2 hash its REDACT event
+        // (archived, or still in the log) recorded.
+        let names = ChainNames::new(config);
+        let mut records = redactions::sealed(conn, config, &names)?;
+        for (i, text) in redact_records.iter().enumerate() {
+            if let Ok(record) = serde_json::from_str(text) {
+                records.insert(-(i as i64) - 1, record);
+            }
+        }
+        let rehashed = redactions::rehashed(&records);
+        let events = ArchivedEvents {
+            by_txid: &by_txid,
+            event_txids: &event_txids,
+            rehashed: &rehashed,
+        };
+        check_chain(conn, config, &manifests, &links, &events, &mut check)?;
     }
     Ok(check)
 }
@@ -248,16 +266,30 @@ fn read_file<R: super::rows::ArchivedRow>(
     }
 }
 
+/// What the archived events give the chain check.
+struct ArchivedEvents<'a> {
+    /// Each transaction's event digests.
+    by_txid: &'a HashMap<i64, Vec<(i64, String)>>,
+    /// Event id → transaction.
+    event_txids: &'a BTreeMap<i64, i64>,
+    /// Links re-hashed by a redaction: seq → (version 1 hash, version 2 hash).
+    rehashed: &'a HashMap<i64, (String, String)>,
+}
+
 /// Recomputes the archived links from the archived events and joins them to the live chain.
 fn check_chain(
     conn: &mut PgConnection,
     config: &AuditConfig,
     manifests: &[Manifest],
     links: &[LinkRow],
-    by_txid: &HashMap<i64, Vec<(i64, String)>>,
-    event_txids: &BTreeMap<i64, i64>,
+    events: &ArchivedEvents,
     check: &mut ArchiveCheck,
 ) -> Result<(), ArchiveError> {
+    let ArchivedEvents {
+        by_txid,
+        event_txids,
+        rehashed,
+    } = events;
     let names = ChainNames::new(config);
     let state: LiveState = diesel::sql_query(format!(
         "SELECT chained_after_id, anchor_seq, anchor_hash FROM {}",
@@ -321,7 +353,11 @@ fn check_chain(
                 ),
             ));
         }
-        if events_hash != link.events_hash {
+        let expected_events = match (link.payload_version, rehashed.get(&link.seq)) {
+            (3, Some((v1, v2))) if *v1 == link.events_hash => v2,
+            _ => &link.events_hash,
+        };
+        if events_hash != *expected_events {
             check.breaks.push(at(
                 &place,
                 "the archived events' hash differs from the link's (a row was changed)",

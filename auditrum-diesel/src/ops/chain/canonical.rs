@@ -1,4 +1,5 @@
-//! The canonical payload of the hash chain: one definition, used by the sealing trigger,
+//! The canonical payload of the hash chain (version 1; links sealed since version 2 hash
+//! salted per-value digests instead: see `leaves`): one definition, used by the sealing trigger,
 //! by the server-side verification (PostgreSQL's `sha256()`) and by the client-side
 //! verification (Rust's `sha2`).
 //!
@@ -22,10 +23,17 @@ pub(crate) const EVENT_PAYLOAD_SQL: &str = "jsonb_build_array(e.id, \
      e.table_name, e.record_id, e.old_record_id, e.diff, e.old_data, e.new_data, e.meta, \
      e.txid, COALESCE(e.context, c.context))::text";
 
-/// SQL: the events hash of the rows of a query over `e` and `c`, as an aggregate.
+/// SQL: the events hash of the rows of a query over `e` and `c`, as an aggregate, with
+/// the version 1 payload.
 pub(crate) fn events_hash_sql() -> String {
+    events_hash_of(EVENT_PAYLOAD_SQL)
+}
+
+/// SQL: the events hash of the rows of a query over `e` and `c`, as an aggregate, each
+/// event's payload being the SQL `payload`.
+pub(crate) fn events_hash_of(payload: &str) -> String {
     format!(
-        "encode(sha256(convert_to(COALESCE(string_agg(encode(sha256(convert_to({EVENT_PAYLOAD_SQL}, 'UTF8')), 'hex') || E'\\n', '' ORDER BY e.id), ''), 'UTF8')), 'hex')"
+        "encode(sha256(convert_to(COALESCE(string_agg(encode(sha256(convert_to({payload}, 'UTF8')), 'hex') || E'\\n', '' ORDER BY e.id), ''), 'UTF8')), 'hex')"
     )
 }
 

@@ -3,14 +3,15 @@
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 
-use super::canonical;
 use super::ChainNames;
+use super::{canonical, leaves};
 use crate::quote;
 use crate::sql::template;
 use crate::{AuditConfig, Error};
 
 const ENABLE: &str = include_str!("enable.sql");
 const SEAL: &str = include_str!("seal.sql");
+const SEAL_V1: &str = include_str!("seal_v1.sql");
 
 /// The SQL that enables the hash chain on the audit log (safe to run twice).
 pub fn enable_sql(config: &AuditConfig) -> String {
@@ -24,11 +25,17 @@ pub fn enable_sql(config: &AuditConfig) -> String {
 /// added the context an event carries itself).
 pub(crate) fn refresh_seal_sql(config: &AuditConfig) -> String {
     let names = ChainNames::new(config);
+    let seal = |sql| quote::literal(&template::render(sql, &vars(config)));
     format!(
-        "-- The hash chain's seal function, when the chain is enabled.\n\
-         DO $auditrum_upgrade$\nBEGIN\n    IF to_regclass({state}) IS NOT NULL THEN\n        EXECUTE {seal};\n    END IF;\nEND\n$auditrum_upgrade$;\n",
+        "-- The hash chain's seal function, when the chain is enabled: payload version 2 once\n\
+         -- its tables have it, version 1 before (until `enable-hash-chain` is run again).\n\
+         DO $auditrum_upgrade$\nBEGIN\n    IF to_regclass({state}) IS NOT NULL THEN\n        \
+         IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = {chain}::regclass AND attname = 'payload_version' AND NOT attisdropped) THEN\n            \
+         EXECUTE {v2};\n        ELSE\n            EXECUTE {v1};\n        END IF;\n    END IF;\nEND\n$auditrum_upgrade$;\n",
         state = quote::literal(&names.state_table()),
-        seal = quote::literal(&template::render(SEAL, &vars(config))),
+        chain = quote::literal(&names.chain_table()),
+        v2 = seal(SEAL),
+        v1 = seal(SEAL_V1),
     )
 }
 
@@ -52,7 +59,13 @@ fn vars(config: &AuditConfig) -> Vec<(&'static str, String)> {
         ("audit_table", config.qualified_table()),
         ("context_table", config.qualified_context_table()),
         ("seal_function", names.seal_function()),
-        ("events_hash", canonical::events_hash_sql()),
+        ("seed_table", names.seed_table()),
+        ("redaction_table", names.redaction_table()),
+        (
+            "events_hash",
+            canonical::events_hash_of(&leaves::event_payload_sql("todo.seed", None)),
+        ),
+        ("events_hash_v1", canonical::events_hash_sql()),
         ("link_hash", canonical::seal_link_hash_sql()),
     ]
 }

@@ -22,6 +22,8 @@ mod backdate;
 pub(crate) mod canonical;
 mod enable;
 mod lag;
+pub(crate) mod leaves;
+pub mod redactions;
 mod replica;
 mod tip;
 mod verify;
@@ -38,6 +40,7 @@ pub(crate) use replica::is_replica;
 pub(crate) use replica::refuse_cut;
 pub(crate) use tip::state_problem;
 pub use tip::{head, tip, ChainTip};
+pub(crate) use verify::require_upgraded;
 pub use verify::{verify, verify_with, Break, ChainReport, VerifyOptions};
 pub use watch::{watch, WatchOptions, Watcher};
 
@@ -61,6 +64,16 @@ impl<'a> ChainNames<'a> {
     /// `"schema"."<audit>_chain_state"`.
     pub fn state_table(&self) -> String {
         self.config.object("_chain_state")
+    }
+
+    /// `"schema"."<audit>_chain_seed"`: the seeds of events a redaction left alone.
+    pub fn seed_table(&self) -> String {
+        self.config.object("_chain_seed")
+    }
+
+    /// `"schema"."<audit>_chain_redaction"`: salts kept and digests of erased values.
+    pub fn redaction_table(&self) -> String {
+        self.config.object("_chain_redaction")
     }
 
     /// `"schema"."<audit>_chain_mark"`: the function that marks a transaction for sealing.

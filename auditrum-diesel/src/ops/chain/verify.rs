@@ -11,6 +11,8 @@ use serde::Serialize;
 
 use super::anchor::{self, PurgeEntry};
 use super::canonical::{self, EventsHasher, EVENT_PAYLOAD_SQL};
+use super::leaves::{self, Leaf};
+use super::redactions::{self, RedactionSummary};
 use super::{backdate, ChainNames, ChainTip};
 use crate::{AuditConfig, Error};
 
@@ -49,6 +51,11 @@ pub struct ChainReport {
     /// Whether PostgreSQL records commit timestamps (`track_commit_timestamp`), so that
     /// backdated transactions of their own were looked for too.
     pub commit_timestamps: bool,
+    /// Values erased by `redact`, in force (listed by a sealed `REDACT` event, the marker
+    /// in their place): verified through the digests kept in their place.
+    pub redacted_values: i64,
+    /// The `REDACT` events those values were erased by, with how many each.
+    pub redactions: Vec<RedactionSummary>,
     /// Everything broken; empty when the chain verifies.
     pub breaks: Vec<Break>,
 }
@@ -127,6 +134,9 @@ struct Link {
     prev_hash: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     link_hash: Option<String>,
+    /// 1, 2, or 3 (version 1 re-hashed as 2 by a redaction).
+    #[diesel(sql_type = diesel::sql_types::SmallInt)]
+    payload_version: i16,
     /// Server side only: the recomputed count and events hash.
     #[diesel(sql_type = Nullable<BigInt>)]
     found_count: Option<i64>,
@@ -167,6 +177,7 @@ pub fn verify_with(
             None => Err(refused),
         };
     }
+    require_upgraded(conn, &names)?;
     let has_state = count(
         conn,
         &format!("SELECT count(*) AS n FROM {}", names.state_table()),
@@ -192,6 +203,13 @@ pub fn verify_with(
             let server = server_links(conn, config, &names)?;
             let client = client_recompute(conn, config, &names)?;
             let both = ["server", "client"];
+            let entries = redactions::sealed(conn, config, &names)?;
+            let rehashed = redactions::rehashed(&entries);
+            let (redaction_breaks, redaction_summaries) =
+                redactions::check(conn, config, &names, &entries)?;
+            for side in both {
+                record(&mut breaks, side, redaction_breaks.clone());
+            }
             let (state, history) = match state {
                 Some(state) => {
                     let history = anchor::history(conn, config, &names)?;
@@ -236,7 +254,7 @@ pub fn verify_with(
             record(
                 &mut breaks,
                 "server",
-                check_links(&state, &server_found, expected_tip, &history),
+                check_links(&state, &server_found, expected_tip, &history, &rehashed),
             );
             let client_found: Vec<(Link, Recomputed)> = server
                 .iter()
@@ -257,7 +275,7 @@ pub fn verify_with(
             record(
                 &mut breaks,
                 "client",
-                check_links(&state, &client_found, expected_tip, &history),
+                check_links(&state, &client_found, expected_tip, &history, &rehashed),
             );
             let strays = if has_state {
                 unchained_after(conn, config, &names, &state)?
@@ -308,6 +326,8 @@ pub fn verify_with(
                     purges: history,
                 },
                 commit_timestamps: !replicated && backdate::commit_timestamps_on(conn)?,
+                redacted_values: redaction_summaries.iter().map(|r| r.values).sum(),
+                redactions: redaction_summaries,
                 breaks: breaks.into_values().collect(),
             })
         })
@@ -350,6 +370,8 @@ fn tables_gone(names: &ChainNames, tip: &ChainTip) -> ChainReport {
             purges: Vec::new(),
         },
         commit_timestamps: false,
+        redacted_values: 0,
+        redactions: Vec::new(),
         breaks: vec![Break {
             seq: None,
             txid: None,
@@ -367,7 +389,7 @@ fn tables_gone(names: &ChainNames, tip: &ChainTip) -> ChainReport {
 }
 
 /// Refuses when the chain was never enabled.
-pub(super) fn require_enabled(conn: &mut PgConnection, names: &ChainNames) -> Result<(), Error> {
+pub(crate) fn require_enabled(conn: &mut PgConnection, names: &ChainNames) -> Result<(), Error> {
     #[derive(QueryableByName)]
     struct Enabled {
         #[diesel(sql_type = Bool)]
@@ -383,6 +405,29 @@ pub(super) fn require_enabled(conn: &mut PgConnection, names: &ChainNames) -> Re
     Ok(())
 }
 
+/// Refuses when the chain was enabled by a version before payload version 2: its tables
+/// lack what verification and redaction read. Running `enable-hash-chain` again upgrades it.
+pub(crate) fn require_upgraded(conn: &mut PgConnection, names: &ChainNames) -> Result<(), Error> {
+    #[derive(QueryableByName)]
+    struct Upgraded {
+        #[diesel(sql_type = Bool)]
+        upgraded: bool,
+    }
+    let upgraded: Upgraded = diesel::sql_query(format!(
+        "SELECT to_regclass({}) IS NOT NULL AND EXISTS (
+             SELECT FROM pg_attribute WHERE attrelid = to_regclass({}) AND attname = 'payload_version' AND NOT attisdropped) AS upgraded",
+        crate::quote::literal(&names.redaction_table()),
+        crate::quote::literal(&names.chain_table()),
+    ))
+    .get_result(conn)?;
+    if !upgraded.upgraded {
+        return Err(Error::Refused(
+            "the hash chain was enabled by an older version of auditrum: run `auditrum-diesel enable-hash-chain` once to upgrade it (links sealed before keep verifying)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The sealed links in order, each with its events recomputed by PostgreSQL.
 fn server_links(
     conn: &mut PgConnection,
@@ -392,14 +437,20 @@ fn server_links(
     Ok(diesel::sql_query(format!(
         "WITH recomputed AS (
              SELECT e.txid, count(*) AS n, {events_hash} AS hash
-             FROM {events} e LEFT JOIN {contexts} c ON c.id = e.context_id
-             WHERE e.txid IN (SELECT txid FROM {chain})
+             FROM {events} e JOIN {chain} l ON l.txid = e.txid
+             LEFT JOIN {contexts} c ON c.id = e.context_id
              GROUP BY e.txid)
          SELECT l.seq, l.txid, l.event_count::bigint AS event_count, l.events_hash, l.prev_hash,
-                l.link_hash, r.n AS found_count, r.hash AS found_events_hash
-         FROM {chain} l LEFT JOIN recomputed r ON r.txid = l.txid
+                l.link_hash, l.payload_version, rc.n AS found_count, rc.hash AS found_events_hash
+         FROM {chain} l LEFT JOIN recomputed rc ON rc.txid = l.txid
          ORDER BY l.seq",
-        events_hash = canonical::events_hash_sql(),
+        events_hash = canonical::events_hash_of(&format!(
+            "CASE WHEN l.payload_version = 1 THEN {EVENT_PAYLOAD_SQL} ELSE {} END",
+            leaves::event_payload_sql(
+                "l.seed",
+                Some((&names.redaction_table(), &names.seed_table()))
+            )
+        )),
         events = config.qualified_table(),
         contexts = config.qualified_context_table(),
         chain = names.chain_table(),
@@ -417,14 +468,38 @@ fn client_recompute(
     struct Payload {
         #[diesel(sql_type = BigInt)]
         txid: i64,
-        #[diesel(sql_type = Text)]
-        payload: String,
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        /// Version 1: the payload as PostgreSQL prints it.
+        #[diesel(sql_type = Nullable<Text>)]
+        v1: Option<String>,
+        /// Version 2: the header, the leaves (JSON) and the seeds, hashed here.
+        #[diesel(sql_type = Nullable<Text>)]
+        header: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        leaves: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        event_seed: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        link_seed: Option<String>,
     }
     let query = diesel::sql_query(format!(
-        "SELECT e.txid, {EVENT_PAYLOAD_SQL} AS payload
-         FROM {events} e LEFT JOIN {contexts} c ON c.id = e.context_id
-         WHERE e.txid IN (SELECT txid FROM {chain})
+        "SELECT e.txid, e.id,
+                CASE WHEN l.payload_version = 1 THEN {EVENT_PAYLOAD_SQL} END AS v1,
+                CASE WHEN l.payload_version <> 1 THEN {header} END AS header,
+                CASE WHEN l.payload_version <> 1 THEN
+                    (SELECT jsonb_agg(jsonb_build_object('path', p.path, 'value', p.value, 'salt', r.salt, 'digest', r.digest))
+                     FROM {leaves} p LEFT JOIN {redaction} r ON r.event_id = e.id AND r.path = p.path)::text
+                END AS leaves,
+                (SELECT es.seed FROM {seeds} es WHERE es.event_id = e.id) AS event_seed,
+                l.seed::text AS link_seed
+         FROM {events} e JOIN {chain} l ON l.txid = e.txid
+         LEFT JOIN {contexts} c ON c.id = e.context_id
          ORDER BY e.txid, e.id",
+        header = leaves::HEADER_SQL,
+        leaves = leaves::leaves_sql(),
+        redaction = names.redaction_table(),
+        seeds = names.seed_table(),
         events = config.qualified_table(),
         contexts = config.qualified_context_table(),
         chain = names.chain_table(),
@@ -439,7 +514,24 @@ fn client_recompute(
             }
             current = Some((row.txid, EventsHasher::default()));
         }
-        current.as_mut().expect("set above").1.add(&row.payload);
+        let payload = match (row.v1, row.header) {
+            (Some(v1), _) => v1,
+            (None, Some(header)) => {
+                let mut leaves: Vec<Leaf> = row
+                    .leaves
+                    .as_deref()
+                    .and_then(|l| serde_json::from_str(l).ok())
+                    .unwrap_or_default();
+                let seed = row
+                    .event_seed
+                    .or_else(|| row.link_seed.map(|s| leaves::event_seed(&s, row.id)));
+                // No way to rebuild a leaf's digest: hash what cannot match.
+                leaves::event_payload(&header, &mut leaves, seed.as_deref())
+                    .unwrap_or_else(|| format!("{header}\nunverifiable"))
+            }
+            (None, None) => String::new(),
+        };
+        current.as_mut().expect("set above").1.add(&payload);
     }
     if let Some((txid, hasher)) = current {
         done.insert(txid, (hasher.count, hasher.finish()));
@@ -453,6 +545,7 @@ fn check_links(
     links: &[(Link, Recomputed)],
     expected_tips: &[ChainTip],
     history: &[PurgeEntry],
+    rehashed: &HashMap<i64, (String, String)>,
 ) -> Vec<Break> {
     let mut breaks = Vec::new();
     let mut at = |link: Option<&Link>, problem: &str, expected: String, found: String| {
@@ -500,7 +593,26 @@ fn check_links(
                 found.count.to_string(),
             );
         }
-        let stored_events = link.events_hash.clone().unwrap_or_default();
+        let mut stored_events = link.events_hash.clone().unwrap_or_default();
+        if link.payload_version == 3 {
+            // Re-hashed by a redaction: the link keeps its version 1 hash (its link hash
+            // covers it); the sealed REDACT event holds both.
+            match rehashed.get(&link.seq) {
+                Some((v1, v2)) if *v1 == stored_events => stored_events = v2.clone(),
+                Some((v1, _)) => at(
+                    l,
+                    "the link's events hash is not the one its redaction re-hashed (the link was edited)",
+                    v1.clone(),
+                    stored_events.clone(),
+                ),
+                None => at(
+                    l,
+                    "the link is marked re-hashed by a redaction, but no sealed REDACT event records it (a forged redaction)",
+                    "a sealed REDACT event re-hashing the link".to_owned(),
+                    "none".to_owned(),
+                ),
+            }
+        }
         if stored_events != found.events_hash {
             at(l, "the transaction's events hash changed (an event or its context was edited, deleted, added or re-numbered)", stored_events, found.events_hash.clone());
         }

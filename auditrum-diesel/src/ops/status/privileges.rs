@@ -27,7 +27,8 @@ pub(super) fn problems(
              SELECT x FROM (SELECT to_regclass($1)
                             UNION ALL SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = to_regclass($1)
                             UNION ALL SELECT to_regclass($2) UNION ALL SELECT to_regclass($3)
-                            UNION ALL SELECT to_regclass($4) UNION ALL SELECT to_regclass($5)) t(x)
+                            UNION ALL SELECT to_regclass($4) UNION ALL SELECT to_regclass($5)
+                            UNION ALL SELECT to_regclass($7) UNION ALL SELECT to_regclass($8)) t(x)
              WHERE x IS NOT NULL),
          owner AS (SELECT c.relowner AS oid, n.nspowner FROM pg_class c
                    JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)),
@@ -53,6 +54,8 @@ pub(super) fn problems(
     .bind::<Text, _>(literal("_chain"))
     .bind::<Text, _>(literal("_chain_state"))
     .bind::<Text, _>(config.capture_role())
+    .bind::<Text, _>(literal("_chain_seed"))
+    .bind::<Text, _>(literal("_chain_redaction"))
     .load(conn)?;
     Ok(writers
         .into_iter()

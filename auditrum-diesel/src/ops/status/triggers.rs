@@ -54,7 +54,7 @@ pub(super) fn drift(
     spec: &TrackSpec,
     expected: &ExpectedTrigger,
 ) -> Result<Option<String>, Error> {
-    let table = quote::qualified(spec.table_schema(), spec.table_name());
+    let table = quote::qualified(spec.schema(), spec.table());
     let function = quote::qualified(&expected.function_schema, &expected.function);
     let found: Found = diesel::sql_query(
         "SELECT to_regclass($1) IS NOT NULL AS table_exists,

@@ -12,6 +12,7 @@ mod update;
 use sha2::{Digest, Sha256};
 
 use crate::quote;
+use crate::spec::Protection;
 use crate::{AuditConfig, Operation, TrackSpec};
 
 /// Everything the generators need: the spec (validated) and the audit log it writes to.
@@ -52,56 +53,44 @@ impl Capture<'_> {
             Operation::Update => update::statement(self, context),
             Operation::Delete => delete::statement(self, context),
             Operation::Truncate => truncate::statement(self, context),
-            Operation::Ddl | Operation::Purge => unreachable!(
+            Operation::Ddl | Operation::Purge | Operation::Redact => unreachable!(
                 "{operation}: not a captured operation (only Operation::ALL has triggers)"
             ),
         }
     }
 
-    /// `<audit table>_<schema>_<table>_<operation>`, unquoted, cut to PostgreSQL's
-    /// 63-byte limit with a hash suffix so long names stay unique. It lives in the log's
-    /// schema, not the table's: the application often owns the table's schema, and an
-    /// owner of a schema may drop or replace what is in it.
+    /// The names of the table's capture objects.
+    pub fn names(&self) -> Names<'_> {
+        Names {
+            schema: self.spec.schema(),
+            table: self.spec.table(),
+            config: self.config,
+        }
+    }
+
+    /// See [`Names::function_name_raw`].
     pub fn function_name_raw(&self, operation: Operation) -> String {
-        shorten(&format!(
-            "{}_{}_{}_{}",
-            self.config.table(),
-            self.spec.table_schema(),
-            self.spec.table_name(),
-            operation.suffix()
-        ))
+        self.names().function_name_raw(operation)
     }
 
-    /// `"<log schema>"."<audit table>_<schema>_<table>_<operation>"`.
+    /// See [`Names::function_name`].
     pub fn function_name(&self, operation: Operation) -> String {
-        quote::qualified(self.config.schema(), &self.function_name_raw(operation))
+        self.names().function_name(operation)
     }
 
-    /// Where versions before 0.2 put the function: `"<table schema>"."<audit
-    /// table>_<table>_<operation>"`. Install and uninstall drop it when no trigger uses it.
-    pub fn legacy_function_name(&self, operation: Operation) -> String {
-        let name = shorten(&format!(
-            "{}_{}_{}",
-            self.config.table(),
-            self.spec.table_name(),
-            operation.suffix()
-        ));
-        quote::qualified(self.spec.table_schema(), &name)
-    }
-
-    /// `<audit table>_<operation>`, unquoted: the trigger's name on the audited table.
+    /// See [`Names::trigger_name_raw`].
     pub fn trigger_name_raw(&self, operation: Operation) -> String {
-        trigger_name(self.config, operation)
+        self.names().trigger_name_raw(operation)
     }
 
-    /// The trigger's name, quoted.
+    /// See [`Names::trigger_name`].
     pub fn trigger_name(&self, operation: Operation) -> String {
-        quote::ident(&self.trigger_name_raw(operation))
+        self.names().trigger_name(operation)
     }
 
-    /// `"schema"."table"` of the audited table.
+    /// See [`Names::table`].
     pub fn table(&self) -> String {
-        quote::qualified(self.spec.table_schema(), self.spec.table_name())
+        self.names().table()
     }
 
     /// The columns every event names: operation, table, and the transaction's context.
@@ -126,8 +115,8 @@ impl Capture<'_> {
         format!(
             "'{}', {}, {}, (SELECT txid_current()), {context}",
             operation.as_str(),
-            quote::literal(self.spec.table_schema()),
-            quote::literal(self.spec.table_name()),
+            quote::literal(self.spec.schema()),
+            quote::literal(self.spec.table()),
         )
     }
 
@@ -151,7 +140,7 @@ impl Capture<'_> {
 
     /// The record key of the row `alias`: its text, or a JSON array for a composite key.
     pub fn key(&self, alias: &str) -> String {
-        super::key::record_id(alias, self.spec.key_columns())
+        super::key::record_id(alias, self.spec.key())
     }
 
     /// The tracked columns of the row `alias` as a JSON object.
@@ -162,20 +151,47 @@ impl Capture<'_> {
             .into_iter()
             .map(|c| c.name)
             .collect();
-        json_object(alias, &names)
+        self.json_object(alias, &names)
     }
 
     /// The meta columns of the row `alias` as a JSON object, or NULL when there are none.
     pub fn meta(&self, alias: &str) -> String {
-        if self.spec.meta_columns().is_empty() {
+        if self.spec.meta().is_empty() {
             return "NULL".into();
         }
-        json_object(alias, self.spec.meta_columns())
+        self.json_object(alias, self.spec.meta())
+    }
+
+    /// The value of `column` of the row `alias` as the log stores it: the column itself,
+    /// the masked marker (`mask(...)`: never the value, whatever it is, NULL included), or
+    /// `"hmac-sha256:<hex>"` of its text form (`hash(...)`; NULL stays NULL). The one place
+    /// a column's value enters an event: data, diff and meta all go through it.
+    pub fn value(&self, alias: &str, column: &str) -> String {
+        let raw = format!("{alias}.{}", quote::ident(column));
+        match self.spec.protection(column) {
+            None => raw,
+            Some(Protection::Mask) => format!("{}::jsonb", quote::literal(MASKED_MARKER)),
+            Some(Protection::Hash) => super::hmac::call(self.config, &format!("{raw}::text")),
+        }
+    }
+
+    /// `jsonb_build_object('a', <value of a>, …)`, in calls of at most 50 pairs (PostgreSQL
+    /// passes at most 100 arguments to a function) joined with `||`.
+    fn json_object(&self, alias: &str, names: &[String]) -> String {
+        let pairs: Vec<String> = names
+            .iter()
+            .map(|name| format!("{}, {}", quote::literal(name), self.value(alias, name)))
+            .collect();
+        pairs
+            .chunks(50)
+            .map(|chunk| format!("jsonb_build_object({})", chunk.join(", ")))
+            .collect::<Vec<_>>()
+            .join(" || ")
     }
 
     /// The condition, or TRUE, evaluated on the row named `new` in the query.
     pub fn condition(&self) -> String {
-        match self.spec.condition_sql() {
+        match self.spec.condition() {
             Some(condition) => format!("({condition})"),
             None => "TRUE".into(),
         }
@@ -183,9 +199,9 @@ impl Capture<'_> {
 
     /// Columns the trigger reads from a transition table: key, tracked and meta columns.
     pub fn read_columns(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.spec.key_columns().to_vec();
+        let mut names: Vec<String> = self.spec.key().to_vec();
         let more = self.spec.tracked_columns().into_iter().map(|c| c.name);
-        for name in more.chain(self.spec.meta_columns().iter().cloned()) {
+        for name in more.chain(self.spec.meta().iter().cloned()) {
             if !names.contains(&name) {
                 names.push(name);
             }
@@ -200,6 +216,62 @@ fn transition_table(operation: Operation) -> Option<&'static str> {
         Operation::Insert | Operation::Update => Some("new_rows"),
         Operation::Delete => Some("old_rows"),
         _ => None,
+    }
+}
+
+/// The names of one table's capture objects (functions, triggers): they depend only on the
+/// table and the log, so uninstalling needs no spec.
+pub(crate) struct Names<'a> {
+    pub schema: &'a str,
+    pub table: &'a str,
+    pub config: &'a AuditConfig,
+}
+
+impl Names<'_> {
+    /// `<audit table>_<schema>_<table>_<operation>`, unquoted, cut to PostgreSQL's
+    /// 63-byte limit with a hash suffix so long names stay unique. It lives in the log's
+    /// schema, not the table's: the application often owns the table's schema, and an
+    /// owner of a schema may drop or replace what is in it.
+    pub fn function_name_raw(&self, operation: Operation) -> String {
+        shorten(&format!(
+            "{}_{}_{}_{}",
+            self.config.table(),
+            self.schema,
+            self.table,
+            operation.suffix()
+        ))
+    }
+
+    /// `"<log schema>"."<audit table>_<schema>_<table>_<operation>"`.
+    pub fn function_name(&self, operation: Operation) -> String {
+        quote::qualified(self.config.schema(), &self.function_name_raw(operation))
+    }
+
+    /// Where versions before 0.2 put the function: `"<table schema>"."<audit
+    /// table>_<table>_<operation>"`. Install and uninstall drop it when no trigger uses it.
+    pub fn legacy_function_name(&self, operation: Operation) -> String {
+        let name = shorten(&format!(
+            "{}_{}_{}",
+            self.config.table(),
+            self.table,
+            operation.suffix()
+        ));
+        quote::qualified(self.schema, &name)
+    }
+
+    /// `<audit table>_<operation>`, unquoted: the trigger's name on the audited table.
+    pub fn trigger_name_raw(&self, operation: Operation) -> String {
+        trigger_name(self.config, operation)
+    }
+
+    /// The trigger's name, quoted.
+    pub fn trigger_name(&self, operation: Operation) -> String {
+        quote::ident(&self.trigger_name_raw(operation))
+    }
+
+    /// `"schema"."table"` of the audited table.
+    pub fn table(&self) -> String {
+        quote::qualified(self.schema, self.table)
     }
 }
 
@@ -225,19 +297,8 @@ fn trigger_name(config: &AuditConfig, operation: Operation) -> String {
     shorten(&format!("{}_{}", config.table(), operation.suffix()))
 }
 
-/// `jsonb_build_object('a', alias."a", …)`, in calls of at most 50 pairs (PostgreSQL
-/// passes at most 100 arguments to a function) joined with `||`.
-fn json_object(alias: &str, names: &[String]) -> String {
-    let pairs: Vec<String> = names
-        .iter()
-        .map(|name| format!("{}, {alias}.{}", quote::literal(name), quote::ident(name)))
-        .collect();
-    pairs
-        .chunks(50)
-        .map(|chunk| format!("jsonb_build_object({})", chunk.join(", ")))
-        .collect::<Vec<_>>()
-        .join(" || ")
-}
+/// What a masked column's values are stored as (`read::protected` reads it back).
+pub(crate) const MASKED_MARKER: &str = r#"{"$auditrum": "masked"}"#;
 
 /// Cuts a name to PostgreSQL's 63-byte identifier limit, keeping it unique with a hash.
 pub(crate) fn shorten(name: &str) -> String {

@@ -19,9 +19,9 @@ pub(super) fn statement(capture: &Capture, context: ContextStorage) -> String {
     let mut values = vec![
         capture.key("n"),
         format!("NULLIF({}, {})", capture.key("o"), capture.key("n")),
-        diff(&tracked),
+        diff(capture, &tracked),
     ];
-    if spec.storage_mode() == StorageMode::Full {
+    if spec.storage() == StorageMode::Full {
         columns.extend(["old_data", "new_data"]);
         values.extend([capture.data("o"), capture.data("n")]);
     }
@@ -30,14 +30,14 @@ pub(super) fn statement(capture: &Capture, context: ContextStorage) -> String {
 
     // A key change is recorded even when the key columns are not tracked.
     let untracked_key: Vec<Column> = spec
-        .key_columns()
+        .key()
         .iter()
         .filter(|k| !tracked.iter().any(|c| &c.name == *k))
         .map(|k| spec.column(k))
         .collect();
     let changes: Vec<String> = tracked.iter().chain(&untracked_key).map(changed).collect();
     let mut filter = format!("({})", changes.join("\n        OR "));
-    if spec.condition_sql().is_some() {
+    if spec.condition().is_some() {
         filter.push_str("\n      AND (n.auditrum_in_scope OR o.auditrum_in_scope)");
     }
     let (new, old) = match context {
@@ -69,7 +69,7 @@ fn rows(capture: &Capture, transition_table: &str, numbered: bool) -> String {
     if numbered {
         items.push("row_number() OVER () AS auditrum_position".to_owned());
     }
-    if capture.spec.condition_sql().is_some() {
+    if capture.spec.condition().is_some() {
         items.push(format!("{} AS auditrum_in_scope", capture.condition()));
     }
     items.extend(
@@ -100,15 +100,16 @@ fn changed(column: &Column) -> String {
 }
 
 /// The paired diff, built column by column: only changed columns appear.
-fn diff(tracked: &[Column]) -> String {
+fn diff(capture: &Capture, tracked: &[Column]) -> String {
     let parts: Vec<String> = tracked
         .iter()
         .map(|column| {
-            let name = quote::ident(&column.name);
             format!(
-                "CASE WHEN {} THEN jsonb_build_object({}, jsonb_build_object('old', o.{name}, 'new', n.{name})) ELSE '{{}}'::jsonb END",
+                "CASE WHEN {} THEN jsonb_build_object({}, jsonb_build_object('old', {}, 'new', {})) ELSE '{{}}'::jsonb END",
                 changed(column),
                 quote::literal(&column.name),
+                capture.value("o", &column.name),
+                capture.value("n", &column.name),
             )
         })
         .collect();

@@ -19,6 +19,7 @@ diesel::table! {
 #[diesel(table_name = accounts, primary_key(tenant_id, account_no))]
 #[audited(schema = "app", meta(tenant_id), condition = "NEW.is_active")]
 #[audited(storage = "full")]
+#[audited(mask(kind), hash(email))]
 pub struct Account {
     pub tenant_id: i32,
     pub account_no: i32,
@@ -53,15 +54,18 @@ pub struct Comment<'a> {
 fn main() {
     let spec = Account::track_spec();
     assert_eq!(spec.display_name(), "app.accounts");
-    assert_eq!(spec.key_columns(), ["tenant_id", "account_no"]);
+    assert_eq!(spec.key(), ["tenant_id", "account_no"]);
     let tracked: Vec<_> = spec.tracked_columns().into_iter().map(|c| c.name).collect();
     assert_eq!(
         tracked,
         ["tenant_id", "account_no", "type", "email_address", "is_active"]
     );
-    assert_eq!(spec.meta_columns(), ["tenant_id"]);
-    assert_eq!(spec.condition_sql(), Some("NEW.is_active"));
-    assert_eq!(spec.storage_mode(), StorageMode::Full);
+    assert_eq!(spec.meta(), ["tenant_id"]);
+    assert_eq!(spec.condition(), Some("NEW.is_active"));
+    assert_eq!(spec.storage(), StorageMode::Full);
+    // Field names in, column names out.
+    assert_eq!(spec.mask(), ["type"]);
+    assert_eq!(spec.hash(), ["email_address"]);
 
     let comments = Comment::track_spec();
     assert_eq!(comments.display_name(), "public.comments");
