@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Text};
 
 use super::select::Leaf;
 use crate::ops::chain::ChainNames;
@@ -58,31 +58,43 @@ pub(crate) fn statements(
 /// How long [`run`] waits for transactions older than the redaction.
 const WAIT_FOR_OLDER: Duration = Duration::from_secs(30);
 
-/// Runs them, one at a time, outside any transaction, once no transaction of this database
-/// that started before `since` (the redaction's commit) is still running: `VACUUM FULL`
-/// keeps the row versions such a transaction may still see. Returns whether it could wait
-/// for them all (if not, the old versions a running transaction can see are kept: run the
-/// statements again once it ended).
+/// Whether a row version the redaction (transaction `$1`) deleted may still be visible to
+/// some snapshot, so that `VACUUM FULL` would copy it into the new file:
+/// - a transaction older than the redaction still runs, in *any* database of the cluster:
+///   every snapshot taken meanwhile, `VACUUM FULL`'s own included, has it as its xmin;
+/// - another session of this database holds a snapshot from before the redaction committed;
+/// - a replication slot holds an xmin from before it.
+///
+/// The first test needs no privilege; the other two see other roles' sessions only for a
+/// superuser or a member of `pg_read_all_stats`.
+const OLDER_SNAPSHOTS: &str = "
+    SELECT pg_snapshot_xmin(pg_current_snapshot()) <= $1::xid8
+        OR EXISTS (SELECT FROM pg_stat_activity
+                   WHERE datname = current_database() AND pid <> pg_backend_pid()
+                     AND age(backend_xmin) >= age($1::xid8::xid))
+        OR EXISTS (SELECT FROM pg_replication_slots
+                   WHERE age(xmin) >= age($1::xid8::xid)) AS waiting";
+
+/// Runs them, one at a time, outside any transaction, once no snapshot can see what the
+/// redaction (transaction `redaction_xid`) erased ([`OLDER_SNAPSHOTS`]): `VACUUM FULL` keeps
+/// the row versions such a snapshot may still see. Returns whether it could wait for them
+/// all (if not, those row versions are kept: run the statements again once they ended).
 pub(crate) fn run(
     conn: &mut PgConnection,
     statements: &[String],
-    since: &str,
+    redaction_xid: &str,
 ) -> Result<bool, Error> {
     #[derive(QueryableByName)]
     struct Older {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
+        #[diesel(sql_type = Bool)]
+        waiting: bool,
     }
     let started = Instant::now();
     let complete = loop {
-        let older: Older = diesel::sql_query(
-            "SELECT count(*) AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND pid <> pg_backend_pid()
-               AND backend_xmin IS NOT NULL AND xact_start < $1::timestamptz",
-        )
-        .bind::<Text, _>(since)
-        .get_result(conn)?;
-        if older.n == 0 {
+        let older: Older = diesel::sql_query(OLDER_SNAPSHOTS)
+            .bind::<Text, _>(redaction_xid)
+            .get_result(conn)?;
+        if !older.waiting {
             break true;
         }
         if started.elapsed() > WAIT_FOR_OLDER {
@@ -96,14 +108,14 @@ pub(crate) fn run(
     Ok(complete)
 }
 
-/// The instant after which a transaction cannot see the erased values: now, once the
-/// redaction committed.
-pub(crate) fn now(conn: &mut PgConnection) -> Result<String, Error> {
+/// The id of the current (the redaction's) transaction, as `xid8` text.
+pub(crate) fn transaction_id(conn: &mut PgConnection) -> Result<String, Error> {
     #[derive(QueryableByName)]
-    struct Now {
+    struct Xid {
         #[diesel(sql_type = Text)]
-        now: String,
+        xid: String,
     }
-    let now: Now = diesel::sql_query("SELECT clock_timestamp()::text AS now").get_result(conn)?;
-    Ok(now.now)
+    let xid: Xid =
+        diesel::sql_query("SELECT pg_current_xact_id()::text AS xid").get_result(conn)?;
+    Ok(xid.xid)
 }
