@@ -24,6 +24,7 @@ use serde_json::{json, Map, Value};
 use super::archived::merge;
 use super::load;
 use super::materialize::{self, key_object, Json, Model, Models, Rows};
+use super::protected::{protected, Protected};
 use super::replay::{self, Snapshot};
 use super::{ArchivedEvents, AuditEvent, EventWithContext, ReadError, RecordKey};
 use crate::quote;
@@ -86,6 +87,7 @@ where
     if !row.complete {
         check_known(&spec, &key, &row.values)?;
     }
+    check_unprotected(&spec, &key, &row.values)?;
     let items = json!([{"state": row.values, "key": null}]);
     Ok(M::__load_rebuilt(conn, &spec, items)?.pop())
 }
@@ -306,6 +308,34 @@ fn check_known(spec: &TrackSpec, key: &str, values: &Map<String, Value>) -> Resu
     })
 }
 
+/// A model cannot hold a marker: refuses a row whose columns the log holds only as masked,
+/// hashed or redacted values (a hashed text would otherwise pass for the value itself).
+fn check_unprotected(
+    spec: &TrackSpec,
+    key: &str,
+    values: &Map<String, Value>,
+) -> Result<(), ReadError> {
+    let marked: Vec<&str> = spec
+        .columns()
+        .iter()
+        .map(|c| c.name.as_str())
+        .filter(|c| match values.get(*c).and_then(protected) {
+            // A text of the digest's shape is a hash only where the spec hashes.
+            Some(Protected::Hashed(_)) => spec.hash().iter().any(|h| h == c),
+            Some(_) => true,
+            None => false,
+        })
+        .collect();
+    if marked.is_empty() {
+        return Ok(());
+    }
+    Err(ReadError::ProtectedColumns {
+        table: spec.display_name(),
+        key: key.to_owned(),
+        columns: marked.join(", "),
+    })
+}
+
 /// Why a table stream stopped: a read error, or the caller's.
 enum Stop<E> {
     Read(ReadError),
@@ -377,9 +407,11 @@ where
     E: From<ReadError>,
 {
     let spec = M::track_spec();
-    let mut check = |snapshot: &Snapshot| match snapshot.current {
-        true => Ok(()),
-        false => check_known(&spec, &snapshot.key, &snapshot.values),
+    let mut check = |snapshot: &Snapshot| {
+        if !snapshot.current {
+            check_known(&spec, &snapshot.key, &snapshot.values)?;
+        }
+        check_unprotected(&spec, &snapshot.key, &snapshot.values)
     };
     stream::<Models, M, E>(conn, config, &spec, at, &mut check, &mut each)
 }
