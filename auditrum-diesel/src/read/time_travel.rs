@@ -292,20 +292,14 @@ pub(crate) fn live_row(
 
 /// Refuses a row missing columns of the model that only a live row could give.
 fn check_known(spec: &TrackSpec, key: &str, values: &Map<String, Value>) -> Result<(), ReadError> {
-    let missing: Vec<&str> = spec
-        .columns()
-        .iter()
-        .map(|c| c.name.as_str())
-        .filter(|c| !values.contains_key(*c))
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
+    match columns_where(spec, |c| !values.contains_key(c)) {
+        None => Ok(()),
+        Some(columns) => Err(ReadError::UnknownColumns {
+            table: spec.display_name(),
+            key: key.to_owned(),
+            columns,
+        }),
     }
-    Err(ReadError::UnknownColumns {
-        table: spec.display_name(),
-        key: key.to_owned(),
-        columns: missing.join(", "),
-    })
 }
 
 /// A model cannot hold a marker: refuses a row whose columns the log holds only as masked,
@@ -315,25 +309,31 @@ fn check_unprotected(
     key: &str,
     values: &Map<String, Value>,
 ) -> Result<(), ReadError> {
-    let marked: Vec<&str> = spec
+    let marked = |c: &str| match values.get(c).and_then(protected) {
+        // A text of the digest's shape is a hash only where the spec hashes.
+        Some(Protected::Hashed(_)) => spec.hash().iter().any(|h| h == c),
+        Some(_) => true,
+        None => false,
+    };
+    match columns_where(spec, marked) {
+        None => Ok(()),
+        Some(columns) => Err(ReadError::ProtectedColumns {
+            table: spec.display_name(),
+            key: key.to_owned(),
+            columns,
+        }),
+    }
+}
+
+/// The spec's columns for which `test` holds, comma-separated; `None` when there are none.
+fn columns_where(spec: &TrackSpec, test: impl Fn(&str) -> bool) -> Option<String> {
+    let columns: Vec<&str> = spec
         .columns()
         .iter()
         .map(|c| c.name.as_str())
-        .filter(|c| match values.get(*c).and_then(protected) {
-            // A text of the digest's shape is a hash only where the spec hashes.
-            Some(Protected::Hashed(_)) => spec.hash().iter().any(|h| h == c),
-            Some(_) => true,
-            None => false,
-        })
+        .filter(|c| test(c))
         .collect();
-    if marked.is_empty() {
-        return Ok(());
-    }
-    Err(ReadError::ProtectedColumns {
-        table: spec.display_name(),
-        key: key.to_owned(),
-        columns: marked.join(", "),
-    })
+    (!columns.is_empty()).then(|| columns.join(", "))
 }
 
 /// Why a table stream stopped: a read error, or the caller's.
