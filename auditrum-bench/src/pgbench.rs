@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use crate::error::BenchError;
-use crate::workload::CONTEXT_SETTING;
+use crate::workload::{Variant, CONTEXT_SETTING};
 
 /// What one pgbench run did.
 #[derive(Debug, Clone, Copy)]
@@ -33,16 +33,33 @@ pub fn find() -> Option<PathBuf> {
 
 /// The script of one transaction: `:id` is a random row of `ids`, and each transaction
 /// sets a context of its own (a web request's worth: user, request id, source, method,
-/// path). `\;` keeps the four statements in one batch.
-pub fn script(statement: &str, ids: u64) -> String {
+/// path) the way `variant` reads it. `\;` keeps the statements in one batch.
+pub fn script(statement: &str, ids: u64, variant: Variant) -> String {
     let statement = statement.split_whitespace().collect::<Vec<_>>().join(" ");
     format!(
         "\\set id random(1, {ids})\n\
          \\set request random(1, 2000000000)\n\
-         BEGIN \\; SET LOCAL {CONTEXT_SETTING} = '{{\"user_id\": \"user-:client_id\", \
-         \"request_id\": \"req-:client_id-:request\", \"source\": \"auditrum-bench\", \
-         \"method\": \"POST\", \"path\": \"/items\"}}' \\; {statement} \\; COMMIT;\n"
+         \\set context random(100000000000, 999999999999)\n\
+         BEGIN \\; {} \\; {statement} \\; COMMIT;\n",
+        context_sql(variant)
     )
+}
+
+/// The `SET LOCAL`s of one request's context: `auditrum.context` as auditrum-diesel's
+/// connection sends it; for the Python package, what its middleware sets — a context id
+/// (a UUID) and the metadata, whose `user_id` is an integer there.
+fn context_sql(variant: Variant) -> String {
+    let request = "\"request_id\": \"req-:client_id-:request\", \"source\": \"auditrum-bench\", \
+                   \"method\": \"POST\", \"path\": \"/items\"";
+    match variant {
+        Variant::Python => format!(
+            "SET LOCAL auditrum.context_id = '00000000-0000-4000-8000-:context' \\; \
+             SET LOCAL auditrum.context_metadata = '{{\"user_id\": :client_id, {request}}}'"
+        ),
+        _ => format!(
+            "SET LOCAL {CONTEXT_SETTING} = '{{\"user_id\": \"user-:client_id\", {request}}}'"
+        ),
+    }
 }
 
 /// Runs `script` from `clients` clients for `seconds` against `url`.
@@ -117,9 +134,12 @@ mod tests {
 
     #[test]
     fn one_batch_per_transaction() {
-        let script = super::script("UPDATE t\n   SET a = 1 WHERE id = :id", 10);
+        use crate::workload::Variant;
+        let script = super::script("UPDATE t\n   SET a = 1 WHERE id = :id", 10, Variant::diff());
         let last = script.lines().last().unwrap();
         assert!(last.starts_with("BEGIN \\; SET LOCAL auditrum.context = '{"));
         assert!(last.ends_with("UPDATE t SET a = 1 WHERE id = :id \\; COMMIT;"));
+        let python = super::script("UPDATE t SET a = 1", 10, Variant::Python);
+        assert!(python.contains("SET LOCAL auditrum.context_id = '00000000-0000-4000-8000-:context' \\; SET LOCAL auditrum.context_metadata = '{\"user_id\": :client_id,"), "{python}");
     }
 }

@@ -130,7 +130,12 @@ impl Bench<'_> {
                         .into(),
                 )
             })?;
-            let variants = [Variant::Unaudited, Variant::Classic, Variant::diff()];
+            let variants = [
+                Variant::Unaudited,
+                Variant::Classic,
+                Variant::Python,
+                Variant::diff(),
+            ];
             for workload in [Workload::RowUpdate, Workload::RowInsert] {
                 self.alternate(Stage::Server, workload, &variants, |bench, variant| {
                     bench.server_run(&pgbench, workload, variant)
@@ -300,7 +305,7 @@ impl Bench<'_> {
         let baseline = Self::target(&scratch, variant).footprint(&mut self.control)?;
         let statement =
             Self::target(&scratch, variant).statement(workload, self.options.rows, ":id");
-        let script = pgbench::script(&statement, self.options.rows);
+        let script = pgbench::script(&statement, self.options.rows, variant);
         let bench = pgbench::run(
             pgbench,
             self.url,

@@ -15,6 +15,9 @@ use crate::error::BenchError;
 /// The setting the triggers read the context from (the default).
 pub const CONTEXT_SETTING: &str = "auditrum.context";
 
+/// What the Python package `auditrum` 0.9.0 generates for `items` (see the script beside it).
+const PYTHON_SQL: &str = include_str!("../sql/auditrum-python-0.9.0.sql");
+
 /// What is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -73,6 +76,10 @@ pub enum Variant {
     /// A row-level PL/pgSQL trigger storing `to_jsonb(OLD)` / `to_jsonb(NEW)` and the
     /// context per row into a plain table (the widely copied wiki-style audit trigger).
     Classic,
+    /// The original Python package `auditrum` 0.9.0: the SQL it generates, as it ships
+    /// (`auditrum-bench/sql/auditrum-python-0.9.0.sql`), only placed in the scratch schema.
+    /// Server stage only.
+    Python,
     /// auditrum-diesel's statement-level triggers.
     Auditrum {
         /// `StorageMode::Full` (else `Diff`).
@@ -92,6 +99,7 @@ impl Variant {
             Variant::Floor { full: false } => "floor".into(),
             Variant::Floor { full: true } => "floor (full)".into(),
             Variant::Classic => "classic".into(),
+            Variant::Python => "auditrum 0.9 (Python)".into(),
             Variant::Auditrum {
                 full,
                 chain,
@@ -316,6 +324,7 @@ impl Setup<'_> {
                 auditrum_diesel::apply::install_core_schema(conn, &self.config())?;
             }
             Variant::Classic => conn.batch_execute(&self.classic_sql())?,
+            Variant::Python => conn.batch_execute(&self.python_sql())?,
             Variant::Auditrum { full, chain, .. } => {
                 let config = self.config();
                 auditrum_diesel::apply::install_core_schema(conn, &config)?;
@@ -363,6 +372,20 @@ impl Setup<'_> {
              CREATE TRIGGER {trigger} AFTER INSERT OR UPDATE OR DELETE ON {table}
                  FOR EACH ROW EXECUTE FUNCTION {function}();",
             table = self.table(),
+        )
+    }
+
+    /// The Python package's SQL in one transaction, its unqualified names created in and
+    /// resolved from the scratch schema: its functions' `search_path` names `public`, which
+    /// becomes the scratch schema (the only change to the SQL as it ships).
+    fn python_sql(&self) -> String {
+        let schema = quote::ident(&self.scratch.schema);
+        format!(
+            "BEGIN; SET LOCAL search_path = {schema}, pg_catalog;\n{}\nCOMMIT;",
+            PYTHON_SQL.replace(
+                "SET search_path = pg_catalog, public;",
+                &format!("SET search_path = pg_catalog, {schema};")
+            )
         )
     }
 
@@ -476,6 +499,13 @@ impl Setup<'_> {
                 "SELECT (SELECT count(*) FROM {log})::bigint AS events,
                         pg_total_relation_size({lit})::bigint AS bytes",
                 lit = quote::literal(&log)
+            ),
+            Variant::Python => format!(
+                "SELECT (SELECT count(*) FROM {log})::bigint AS events,
+                        ((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree({lit}))
+                         + pg_total_relation_size({context}))::bigint AS bytes",
+                lit = quote::literal(&log),
+                context = quote::literal(&self.scratch.qualified("audit_context")),
             ),
             _ => {
                 let config = self.config();

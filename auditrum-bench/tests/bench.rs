@@ -7,6 +7,7 @@ use auditrum_bench::{Options, Scratch, Setup, Stage, Variant, Workload};
 use auditrum_diesel::connection::AuditedConnection;
 use auditrum_diesel::context::with_context;
 use auditrum_diesel::context::AuditContext;
+use diesel::connection::SimpleConnection;
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
 #[test]
@@ -57,7 +58,12 @@ fn tiny_run_prints_every_variant() {
         expect(
             Stage::Server,
             workload,
-            &[Variant::Unaudited, Variant::Classic, Variant::diff()],
+            &[
+                Variant::Unaudited,
+                Variant::Classic,
+                Variant::Python,
+                Variant::diff(),
+            ],
         );
     }
     let server_ours = report
@@ -169,6 +175,56 @@ fn floor_writes_what_the_trigger_writes() {
         assert_eq!(events[0], events[1], "{workload:?} full={full}");
     }
     scratch.drop(&mut control).unwrap();
+}
+
+/// The Python package's SQL, installed in the scratch schema as the benchmark does, captures
+/// what the package captures (one event with its diff, the context upserted, the integer
+/// user id) and creates nothing outside the scratch schema.
+#[test]
+fn the_python_variant_captures_as_the_package_does() {
+    let db = auditrum_testdb::TestDatabase::new();
+    let mut conn = db.connect();
+    let scratch = Scratch {
+        schema: "python_check".into(),
+    };
+    scratch.reset(&mut conn).unwrap();
+    scratch.create_items(&mut conn, "items", 10).unwrap();
+    let setup = Setup {
+        scratch: &scratch,
+        table: "items",
+        log: "auditlog",
+        variant: Variant::Python,
+    };
+    setup.install(&mut conn).unwrap();
+    let update = setup.statement(Workload::RowUpdate, 10, "7");
+    conn.batch_execute(&format!(
+        "BEGIN;
+         SET LOCAL auditrum.context_id = '00000000-0000-4000-8000-000000000042';
+         SET LOCAL auditrum.context_metadata = '{{\"user_id\": 3, \"request_id\": \"req-1\"}}';
+         {update};
+         COMMIT;"
+    ))
+    .unwrap();
+    #[derive(QueryableByName)]
+    struct Captured {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        captured: String,
+    }
+    let row: Captured = diesel::sql_query(
+        "SELECT jsonb_build_array(e.operation, e.object_id, e.user_id, e.context_id::text,
+                (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(e.diff) k),
+                c.metadata ->> 'request_id',
+                to_regclass('public.auditlog') IS NULL AND to_regclass('public.audit_context') IS NULL
+                    AND to_regprocedure('public.jsonb_diff(jsonb, jsonb)') IS NULL)::text AS captured
+           FROM python_check.auditlog e JOIN python_check.audit_context c ON c.id = e.context_id",
+    )
+    .get_result(&mut conn)
+    .unwrap();
+    assert_eq!(
+        row.captured,
+        r#"["UPDATE", "7", 3, "00000000-0000-4000-8000-000000000042", ["name", "note", "price", "qty", "updated_at"], "req-1", true]"#
+    );
+    scratch.drop(&mut conn).unwrap();
 }
 
 #[test]

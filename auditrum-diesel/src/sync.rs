@@ -30,7 +30,7 @@ use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 
 use crate::plan::{self, Change, EmptyRegistry, Installed};
 use crate::registry::{Registry, RegistryError};
-use crate::sql::CoreStamp;
+use crate::sql::{CoreStamp, CORE_VERSION};
 use crate::{AuditConfig, SpecError, TrackSpec};
 
 /// What [`sync`] changed (or, from [`plan`](fn@plan), would change), in order.
@@ -81,6 +81,14 @@ pub enum SyncError {
     /// (only when asked to refuse that, as the command line does).
     #[error(transparent)]
     EmptyRegistry(#[from] EmptyRegistry),
+    /// The core schema was installed by a newer version of auditrum-diesel.
+    #[error("the audit log's core schema is version {installed}, newer than this build's {this}: upgrade auditrum-diesel")]
+    NewerCore {
+        /// The installed core schema's version.
+        installed: u32,
+        /// This build's [`CORE_VERSION`].
+        this: u32,
+    },
 }
 
 /// How [`run`] goes about it.
@@ -141,12 +149,46 @@ pub(crate) fn run(
     })
 }
 
+/// Creates the core schema, or upgrades it when another version or build installed it
+/// (reinstalling the capture of every table tracked in that log, as they are tracked), in
+/// one transaction under `sync`'s lock; with this build's core already there, completes
+/// what is missing of it. What `init-schema` runs, for logs whose tables are tracked by
+/// hand (`track`) rather than by `sync` or migrations. Refuses a newer core schema.
+pub fn install_or_upgrade_core(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+) -> Result<SyncReport, SyncError> {
+    conn.transaction(|conn| {
+        let (core, installed) = lock_and_read(conn, config)?;
+        let tracked: Vec<TrackSpec> = installed.values().cloned().collect();
+        let changes = plan::changes(config, core.as_ref(), &installed, &tracked);
+        for change in &changes {
+            conn.batch_execute(&change.up_sql(config)?)?;
+        }
+        if changes.is_empty() {
+            conn.batch_execute(&crate::sql::core_schema_sql(config))?;
+        }
+        Ok(SyncReport { changes })
+    })
+}
+
 /// Takes the lock, then compares the registry table with `wanted`.
 fn changes(
     conn: &mut PgConnection,
     wanted: &[TrackSpec],
     config: &AuditConfig,
 ) -> Result<Vec<Change>, SyncError> {
+    let (core, installed) = lock_and_read(conn, config)?;
+    Ok(plan::changes(config, core.as_ref(), &installed, wanted))
+}
+
+/// Takes `sync`'s advisory lock for this log, then reads the installed core stamp (`None`
+/// without a core schema) and specs. Refuses a core schema newer than this build's: running
+/// this build's SQL over it would downgrade it.
+fn lock_and_read(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+) -> Result<(Option<CoreStamp>, Installed), SyncError> {
     diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
         .bind::<Text, _>(format!(
             "auditrum.sync.{}.{}",
@@ -161,11 +203,22 @@ fn changes(
         ),
         false => (None, Installed::new()),
     };
-    Ok(plan::changes(config, core.as_ref(), &installed, wanted))
+    if let Some(stamp) = &core {
+        if stamp.version > CORE_VERSION {
+            return Err(SyncError::NewerCore {
+                installed: stamp.version,
+                this: CORE_VERSION,
+            });
+        }
+    }
+    Ok((core, installed))
 }
 
 /// The stamp of the installed core schema: the audit table's comment (0.1 wrote none).
-fn installed_stamp(conn: &mut PgConnection, config: &AuditConfig) -> QueryResult<CoreStamp> {
+pub(crate) fn installed_stamp(
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+) -> QueryResult<CoreStamp> {
     #[derive(QueryableByName)]
     struct Comment {
         #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]

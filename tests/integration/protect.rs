@@ -3,7 +3,7 @@
 
 use auditrum_diesel::read::protected::{protected, Protected};
 use auditrum_diesel::read::{hashed_events, ReadError};
-use auditrum_diesel::{AuditConfig, Operation, StorageMode, TrackSpec};
+use auditrum_diesel::{AuditConfig, Audited, Operation, StorageMode, TrackSpec};
 use auditrum_integration_tests::*;
 use diesel::prelude::*;
 use serde_json::json;
@@ -347,4 +347,63 @@ fn verify_history_accepts_masked_and_hashed_columns_and_still_sees_the_others() 
     let report = verify_history(&mut conn, &AuditConfig::default(), &options).unwrap();
     let columns: Vec<_> = report.findings.iter().map(|f| f.column.clone()).collect();
     assert_eq!(columns, [Some("name".to_owned())]);
+}
+
+diesel::table! {
+    people (id) {
+        id -> Integer,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        name -> Nullable<Text>,
+    }
+}
+
+/// The people table as a model, with the same protection as [`spec`].
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Audited)]
+#[diesel(table_name = people)]
+#[audited(mask(phone), hash(email))]
+struct Person {
+    id: i32,
+    email: Option<String>,
+    phone: Option<String>,
+    name: Option<String>,
+}
+
+/// A model cannot hold a marker: the typed `as_of` of a row the log holds with masked and
+/// hashed values says so (and which columns), where it used to fail deserializing (or, for
+/// a hashed text, pass the hash off as the value); `as_of_json` shows the markers.
+#[test]
+fn typed_as_of_names_the_columns_the_log_holds_only_as_markers() {
+    use auditrum_diesel::read::{as_of_in, as_of_json};
+    let (_db, mut conn) = audited_database();
+    exec(
+        &mut conn,
+        "CREATE TABLE people (id int PRIMARY KEY, email text, phone text, name text)",
+    );
+    track(&mut conn, &Person::track_spec());
+    exec(
+        &mut conn,
+        "INSERT INTO people VALUES (1, 'ann@example.com', '+15550001', 'Ann'),
+                                   (2, 'bob@example.com', '+15550002', 'Bob');",
+    );
+    let config = AuditConfig::default();
+    let before = chrono::Utc::now();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    exec(&mut conn, "DELETE FROM people WHERE id = 1");
+
+    match as_of_in::<Person>(&mut conn, &config, 1, before) {
+        Err(ReadError::ProtectedColumns { columns, .. }) => assert_eq!(columns, "email, phone"),
+        other => panic!("expected ProtectedColumns, got {other:?}"),
+    }
+    let json = as_of_json(&mut conn, &config, &Person::track_spec(), "1", before)
+        .unwrap()
+        .unwrap();
+    assert_eq!(json["phone"], Protected::masked_json());
+    assert_eq!(json["name"], "Ann");
+
+    // Still live: the rebuilt row is the log's, which holds markers for these columns too.
+    assert!(matches!(
+        as_of_in::<Person>(&mut conn, &config, 2, before),
+        Err(ReadError::ProtectedColumns { .. })
+    ));
 }

@@ -203,3 +203,73 @@ fn a_0_1_database_upgrades_through_diesel_migration_run() {
     assert_eq!(verify_chain_exit_code(db.url()), Some(0));
     assert_eq!(answers(&mut conn, &config), before, "old records unchanged");
 }
+
+/// A log whose tables are tracked by hand (no migration files, no `sync`): `status` names
+/// the 0.1 core schema as a problem, and `init-schema`'s upgrade
+/// (`sync::install_or_upgrade_core`) runs the upgrade steps and reinstalls every tracked
+/// table's capture, keeping every event readable and the chain verifying.
+#[test]
+fn a_0_1_database_upgrades_through_init_schema() {
+    let db = TestDatabase::new();
+    let mut conn = db.connect();
+    let config = AuditConfig::default();
+    let root = tempfile::tempdir().unwrap();
+    copy_fixture(root.path());
+    diesel(&["migration", "run"], db.url(), root.path());
+    ops::chain::enable(&mut conn, &config).unwrap();
+    // The seal function as versions before core schema 3 made it (the upgrade re-creates it).
+    exec(
+        &mut conn,
+        "DO $t$ BEGIN EXECUTE replace(pg_get_functiondef('auditlog_chain_seal'::regproc), \
+         'COALESCE(e.context, c.context)', 'c.context'); END $t$",
+    );
+    write_events(&mut conn, "before");
+    assert!(ops::chain::seal(&mut conn, &config).unwrap() > 0);
+    // Read with core schema 3's column added in a transaction rolled back (as above).
+    exec(
+        &mut conn,
+        "BEGIN; ALTER TABLE auditlog ADD COLUMN context jsonb",
+    );
+    let before = answers(&mut conn, &config);
+    exec(&mut conn, "ROLLBACK");
+
+    let status = ops::status::read(&mut conn, &config).unwrap();
+    assert_eq!(status.core, CoreStamp::v0_1());
+    assert!(
+        status
+            .problems
+            .iter()
+            .any(|p| p.contains("the core schema is version 1 (as 0.1 made it)")),
+        "{:?}",
+        status.problems
+    );
+
+    let report = sync::install_or_upgrade_core(&mut conn, &config).unwrap();
+    assert_eq!(report.changes().len(), 1, "{report}");
+    assert!(
+        report.to_string().contains("core schema version 1 to"),
+        "{report}"
+    );
+    let status = ops::status::read(&mut conn, &config).unwrap();
+    assert_eq!(status.core, CoreStamp::current(&config));
+    assert_eq!(status.problems, Vec::<String>::new());
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM pg_proc WHERE proname LIKE 'auditlog_%' \
+             AND prosrc LIKE '%(SELECT txid_current())%'"
+        ),
+        8,
+        "four capture functions for each of the two tables, this version's"
+    );
+    assert_eq!(answers(&mut conn, &config), before);
+    assert_eq!(verify_chain_exit_code(db.url()), Some(0));
+    // Running it again changes nothing.
+    assert!(sync::install_or_upgrade_core(&mut conn, &config)
+        .unwrap()
+        .is_empty());
+    write_events(&mut conn, "after");
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog"), 14);
+    assert!(ops::chain::seal(&mut conn, &config).unwrap() > 0);
+    assert_eq!(verify_chain_exit_code(db.url()), Some(0));
+}

@@ -311,6 +311,35 @@ fn gone_means_gone_from_every_table_and_every_file() {
     assert_eq!(code, Some(0), "{text}");
 }
 
+/// A transaction in another database of the cluster, older than the redaction, pins the
+/// xmin of every snapshot taken while it runs, that of `redact`'s own `VACUUM FULL` included:
+/// the erased row versions would survive the rewrite. `redact` waits for it.
+#[test]
+fn redact_waits_for_an_older_transaction_in_another_database() {
+    let (db, mut conn) = chained_with_secrets();
+    let other = auditrum_testdb::TestDatabase::new();
+    let mut older = other.connect();
+    older
+        .batch_execute("BEGIN; SELECT pg_current_xact_id();")
+        .unwrap();
+    let ends = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        older.batch_execute("COMMIT").unwrap();
+    });
+    let (code, text) = redact(&db, &["--user", SECRET_USER, "--reason", "request 2"]);
+    ends.join().unwrap();
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("old row versions removed from disk"),
+        "{text}"
+    );
+    assert_eq!(
+        on_disk(&mut conn, SECRET_USER),
+        Vec::<String>::new(),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_chain_sealed_before_the_upgrade_is_redacted_and_still_verifies() {
     let (db, mut conn) = audited_notes();

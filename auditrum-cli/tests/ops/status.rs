@@ -147,3 +147,30 @@ fn a_renamed_table_is_reported_once_with_what_to_do() {
         "{problems:?}"
     );
 }
+
+/// A core schema stamped by a newer version: `status` says so, and `init-schema` refuses
+/// (exit 2, one line) rather than running this build's older SQL over it.
+#[test]
+fn a_newer_core_schema_is_a_problem_and_init_schema_leaves_it() {
+    let (db, mut conn) = audited_notes();
+    conn.batch_execute("COMMENT ON TABLE auditlog IS 'auditrum core v99 0123abcd'")
+        .unwrap();
+    let out = cli(&["status"], Some(db.url()));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("the core schema is version 99, newer than this build's"),
+        "{}",
+        stdout(&out)
+    );
+    let out = cli(&["init-schema"], Some(db.url()));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("upgrade auditrum-diesel"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli(&["status", "--format", "json"], Some(db.url()));
+    let status: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(status["core"]["version"], 99, "left as it was");
+}

@@ -11,7 +11,7 @@ mod triggers;
 
 use super::chain::{self, ChainTip};
 use super::partitions::{self, Partition};
-use crate::sql;
+use crate::sql::{self, CoreStamp};
 use crate::{introspect, AuditConfig, Error, TrackSpec};
 
 /// The health of an audit log. `problems` is empty when all is well.
@@ -34,6 +34,9 @@ pub struct Status {
     pub seal_lag_seconds: Option<f64>,
     /// Whether the DDL guard `harden` installs is in place (and enabled).
     pub ddl_guard: bool,
+    /// The stamp of the installed core schema (version and hash; version 1 without hash is
+    /// 0.1's), to compare with [`CoreStamp::current`].
+    pub core: CoreStamp,
     /// Everything that needs attention, one sentence each.
     pub problems: Vec<String>,
 }
@@ -114,6 +117,8 @@ pub fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Status, Err
             "{default_rows} event(s) in the DEFAULT partition: `add-partitions` moves them into their month"
         ));
     }
+    let core = crate::sync::installed_stamp(conn, config)?;
+    problems.extend(core_problem(&core, config));
     let tables = tables(conn, config)?;
     let hash_chain = match chain::head(conn, config) {
         Ok(tip) => Some(tip),
@@ -138,7 +143,30 @@ pub fn read(conn: &mut PgConnection, config: &AuditConfig) -> Result<Status, Err
         hash_chain,
         seal_lag_seconds,
         ddl_guard,
+        core,
         problems,
+    })
+}
+
+/// An installed core schema that is not this build's: its triggers and functions are
+/// another version's until it is upgraded.
+fn core_problem(installed: &CoreStamp, config: &AuditConfig) -> Option<String> {
+    let current = CoreStamp::current(config);
+    if *installed == current {
+        return None;
+    }
+    Some(if installed.version > current.version {
+        format!(
+            "the core schema is version {}, newer than this build's {}: upgrade auditrum-diesel",
+            installed.version, current.version
+        )
+    } else {
+        format!(
+            "the core schema is version {} ({}), this build installs version {}: run `auditrum-diesel makemigrations` and `diesel migration run`, or `auditrum-diesel sync`",
+            installed.version,
+            installed.hash.as_deref().map_or("as 0.1 made it", |_| "another build's SQL"),
+            current.version
+        )
     })
 }
 

@@ -29,6 +29,22 @@ pub enum ReadError {
         /// The columns, comma-separated.
         columns: String,
     },
+    /// The row existed at the instant, but the log holds a marker in place of the value of
+    /// some of its columns (masked or hashed at write, erased by `redact`): a model cannot
+    /// hold the row as it was.
+    #[error(
+        "{table} {key}: the log holds column(s) {columns} only as masked, hashed or redacted \
+         values, so the row as it was cannot be rebuilt as the model; read it with \
+         `as_of_json`, which shows them as markers"
+    )]
+    ProtectedColumns {
+        /// `schema.table`.
+        table: String,
+        /// The record's key.
+        key: String,
+        /// The columns, comma-separated.
+        columns: String,
+    },
     /// Reading archived events failed (a file missing or unreadable).
     #[error("cannot read the archive: {0}")]
     Archive(String),

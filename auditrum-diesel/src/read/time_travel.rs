@@ -24,6 +24,7 @@ use serde_json::{json, Map, Value};
 use super::archived::merge;
 use super::load;
 use super::materialize::{self, key_object, Json, Model, Models, Rows};
+use super::protected::{protected, Protected};
 use super::replay::{self, Snapshot};
 use super::{ArchivedEvents, AuditEvent, EventWithContext, ReadError, RecordKey};
 use crate::quote;
@@ -86,6 +87,7 @@ where
     if !row.complete {
         check_known(&spec, &key, &row.values)?;
     }
+    check_unprotected(&spec, &key, &row.values)?;
     let items = json!([{"state": row.values, "key": null}]);
     Ok(M::__load_rebuilt(conn, &spec, items)?.pop())
 }
@@ -290,20 +292,48 @@ pub(crate) fn live_row(
 
 /// Refuses a row missing columns of the model that only a live row could give.
 fn check_known(spec: &TrackSpec, key: &str, values: &Map<String, Value>) -> Result<(), ReadError> {
-    let missing: Vec<&str> = spec
+    match columns_where(spec, |c| !values.contains_key(c)) {
+        None => Ok(()),
+        Some(columns) => Err(ReadError::UnknownColumns {
+            table: spec.display_name(),
+            key: key.to_owned(),
+            columns,
+        }),
+    }
+}
+
+/// A model cannot hold a marker: refuses a row whose columns the log holds only as masked,
+/// hashed or redacted values (a hashed text would otherwise pass for the value itself).
+fn check_unprotected(
+    spec: &TrackSpec,
+    key: &str,
+    values: &Map<String, Value>,
+) -> Result<(), ReadError> {
+    let marked = |c: &str| match values.get(c).and_then(protected) {
+        // A text of the digest's shape is a hash only where the spec hashes.
+        Some(Protected::Hashed(_)) => spec.hash().iter().any(|h| h == c),
+        Some(_) => true,
+        None => false,
+    };
+    match columns_where(spec, marked) {
+        None => Ok(()),
+        Some(columns) => Err(ReadError::ProtectedColumns {
+            table: spec.display_name(),
+            key: key.to_owned(),
+            columns,
+        }),
+    }
+}
+
+/// The spec's columns for which `test` holds, comma-separated; `None` when there are none.
+fn columns_where(spec: &TrackSpec, test: impl Fn(&str) -> bool) -> Option<String> {
+    let columns: Vec<&str> = spec
         .columns()
         .iter()
         .map(|c| c.name.as_str())
-        .filter(|c| !values.contains_key(*c))
+        .filter(|c| test(c))
         .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(ReadError::UnknownColumns {
-        table: spec.display_name(),
-        key: key.to_owned(),
-        columns: missing.join(", "),
-    })
+    (!columns.is_empty()).then(|| columns.join(", "))
 }
 
 /// Why a table stream stopped: a read error, or the caller's.
@@ -377,9 +407,11 @@ where
     E: From<ReadError>,
 {
     let spec = M::track_spec();
-    let mut check = |snapshot: &Snapshot| match snapshot.current {
-        true => Ok(()),
-        false => check_known(&spec, &snapshot.key, &snapshot.values),
+    let mut check = |snapshot: &Snapshot| {
+        if !snapshot.current {
+            check_known(&spec, &snapshot.key, &snapshot.values)?;
+        }
+        check_unprotected(&spec, &snapshot.key, &snapshot.values)
     };
     stream::<Models, M, E>(conn, config, &spec, at, &mut check, &mut each)
 }

@@ -38,7 +38,7 @@ const COMMENT_PREFIX: &str = "auditrum core ";
 
 /// Which core schema an audit log has: its version, and the hash of its SQL (unknown for
 /// 0.1, which wrote none).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CoreStamp {
     /// [`CORE_VERSION`] of the build that installed it.
     pub version: u32,

@@ -1,6 +1,7 @@
-//! `init-schema`: the audit table, partitions, context storage and registry.
+//! `init-schema`: the audit table, partitions, context storage and registry; upgrades them
+//! (and reinstalls the tracked tables' capture) when an older version installed them.
 
-use crate::{apply, core_schema_sql};
+use crate::{core_schema_sql, sync};
 
 use crate::cli::flags::DryRun;
 use crate::cli::{CliError, Context};
@@ -11,7 +12,10 @@ pub(super) fn run(args: DryRun, context: &Context) -> Result<(), CliError> {
         return Ok(());
     }
     let mut conn = context.connect()?;
-    apply::install_core_schema(&mut conn, &context.config)?;
+    let report = sync::install_or_upgrade_core(&mut conn, &context.config)?;
+    for change in report.changes() {
+        eprintln!("{change}");
+    }
     eprintln!("audit schema ready: {}", context.config.qualified_table());
     Ok(())
 }

@@ -79,6 +79,15 @@ fn text(status: &Status) -> String {
             "seal lag: {lag:.1} s (oldest committed transaction not sealed yet; `seal-chain --watch` keeps it near 0)\n"
         ));
     }
+    out.push_str(&format!(
+        "core schema: version {}{}\n",
+        status.core.version,
+        if status.core.hash.is_none() {
+            " (0.1)"
+        } else {
+            ""
+        }
+    ));
     out.push_str(if status.ddl_guard {
         "DDL guard: installed (only the admin role may drop or disable capture; schema changes are recorded)\n"
     } else {

@@ -104,7 +104,7 @@ pub fn redact(
     if chained {
         super::chain::require_upgraded(conn, &names)?;
     }
-    let mut report = conn.transaction::<_, Error, _>(|conn| {
+    let (mut report, redaction_xid) = conn.transaction::<_, Error, _>(|conn| {
         if chained {
             // Links what has committed, and holds the chain's head until we commit: no
             // seal runs meanwhile.
@@ -124,7 +124,7 @@ pub fn redact(
             dry_run: options.dry_run,
         };
         if options.dry_run || leaves.is_empty() {
-            return Ok(report);
+            return Ok((report, String::new()));
         }
         let plan = if chained {
             links::prepare(conn, config, &names, &leaves)?
@@ -142,15 +142,14 @@ pub fn redact(
             links::check_unchanged(conn, config, &names, &plan)?;
         }
         report.vacuum_sql = vacuum::statements(conn, config, &names, &leaves, chained)?;
-        Ok(report)
+        Ok((report, vacuum::transaction_id(conn)?))
     })?;
     if report.entry_id.is_some() {
-        let committed = vacuum::now(conn)?;
         if chained {
             super::chain::seal(conn, config)?;
         }
         if options.vacuum {
-            report.vacuumed = vacuum::run(conn, &report.vacuum_sql, &committed)?;
+            report.vacuumed = vacuum::run(conn, &report.vacuum_sql, &redaction_xid)?;
         }
     }
     Ok(report)

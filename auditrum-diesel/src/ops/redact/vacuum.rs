@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Text};
 
 use super::select::Leaf;
 use crate::ops::chain::ChainNames;
@@ -68,30 +68,45 @@ pub(crate) fn statements(
     Ok(statements)
 }
 
+/// The statement rewriting the statistics catalog (the last of [`statements`]).
+const STATISTICS: &str = "VACUUM FULL pg_catalog.pg_statistic";
+
 /// How long [`run`] waits for transactions older than the redaction (and again for those
 /// older than its `ANALYZE`s).
 const WAIT_FOR_OLDER: Duration = Duration::from_secs(30);
 
-/// The statement rewriting the statistics catalog (the last of [`statements`]).
-const STATISTICS: &str = "VACUUM FULL pg_catalog.pg_statistic";
+/// Whether a row version the redaction (transaction `$1`) deleted may still be visible to
+/// some snapshot, so that `VACUUM FULL` would copy it into the new file:
+/// - a transaction older than the redaction still runs, in *any* database of the cluster:
+///   every snapshot taken meanwhile, `VACUUM FULL`'s own included, has it as its xmin;
+/// - another session of this database holds a snapshot from before the redaction committed;
+/// - a replication slot holds an xmin from before it.
+///
+/// The first test needs no privilege; the other two see other roles' sessions only for a
+/// superuser or a member of `pg_read_all_stats`.
+const OLDER_SNAPSHOTS: &str = "
+    SELECT pg_snapshot_xmin(pg_current_snapshot()) <= $1::xid8
+        OR EXISTS (SELECT FROM pg_stat_activity
+                   WHERE datname = current_database() AND pid <> pg_backend_pid()
+                     AND age(backend_xmin) >= age($1::xid8::xid))
+        OR EXISTS (SELECT FROM pg_replication_slots
+                   WHERE age(xmin) >= age($1::xid8::xid)) AS waiting";
 
-/// Runs them, one at a time, outside any transaction, once no transaction of the server
-/// that started before `since` (the redaction's commit) is still running: `VACUUM FULL`
-/// keeps the row versions such a transaction may still see. Of the server, not only of
-/// this database: `VACUUM FULL`'s own snapshot has the oldest transaction then running in
-/// any database as its horizon, and keeps what that one might see. The statistics catalog
-/// waits again, for the transactions older than the `ANALYZE`s that replaced its rows.
-/// Returns whether it could wait for them all (if not, the old versions a running
-/// transaction can see are kept: run the statements again once it ended).
+/// Runs them, one at a time, outside any transaction, once no snapshot can see what the
+/// redaction (transaction `redaction_xid`) erased ([`OLDER_SNAPSHOTS`]): `VACUUM FULL` keeps
+/// the row versions such a snapshot may still see. The statistics catalog waits again, for
+/// the snapshots older than the `ANALYZE`s that replaced its rows. Returns whether it could
+/// wait for them all (if not, those row versions are kept: run the statements again once
+/// they ended).
 pub(crate) fn run(
     conn: &mut PgConnection,
     statements: &[String],
-    since: &str,
+    redaction_xid: &str,
 ) -> Result<bool, Error> {
-    let mut complete = wait_for_older(conn, since)?;
+    let mut complete = wait_for_older(conn, redaction_xid)?;
     for statement in statements {
         if statement == STATISTICS {
-            let analyzed = now(conn)?;
+            let analyzed = last_assigned_xid(conn)?;
             complete &= wait_for_older(conn, &analyzed)?;
         }
         conn.batch_execute(statement)?;
@@ -99,25 +114,20 @@ pub(crate) fn run(
     Ok(complete)
 }
 
-/// Waits (up to [`WAIT_FOR_OLDER`]) until no other transaction of the server that started
-/// before `since` holds a snapshot or a transaction id; returns whether none is left.
-fn wait_for_older(conn: &mut PgConnection, since: &str) -> Result<bool, Error> {
+/// Waits (up to [`WAIT_FOR_OLDER`]) until no snapshot can see what transaction `xid`
+/// deleted; returns whether none is left.
+fn wait_for_older(conn: &mut PgConnection, xid: &str) -> Result<bool, Error> {
     #[derive(QueryableByName)]
     struct Older {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
+        #[diesel(sql_type = Bool)]
+        waiting: bool,
     }
     let started = Instant::now();
     loop {
-        let older: Older = diesel::sql_query(
-            "SELECT count(*) AS n FROM pg_stat_activity
-             WHERE pid <> pg_backend_pid()
-               AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL)
-               AND xact_start < $1::timestamptz",
-        )
-        .bind::<Text, _>(since)
-        .get_result(conn)?;
-        if older.n == 0 {
+        let older: Older = diesel::sql_query(OLDER_SNAPSHOTS)
+            .bind::<Text, _>(xid)
+            .get_result(conn)?;
+        if !older.waiting {
             return Ok(true);
         }
         if started.elapsed() > WAIT_FOR_OLDER {
@@ -127,14 +137,29 @@ fn wait_for_older(conn: &mut PgConnection, since: &str) -> Result<bool, Error> {
     }
 }
 
-/// The instant after which a transaction cannot see the erased values: now, once the
-/// redaction committed.
-pub(crate) fn now(conn: &mut PgConnection) -> Result<String, Error> {
+/// The last transaction id assigned so far (the `ANALYZE`s' are at or below it), as `xid8`
+/// text.
+fn last_assigned_xid(conn: &mut PgConnection) -> Result<String, Error> {
     #[derive(QueryableByName)]
-    struct Now {
+    struct Xid {
         #[diesel(sql_type = Text)]
-        now: String,
+        xid: String,
     }
-    let now: Now = diesel::sql_query("SELECT clock_timestamp()::text AS now").get_result(conn)?;
-    Ok(now.now)
+    let xid: Xid = diesel::sql_query(
+        "SELECT (pg_snapshot_xmax(pg_current_snapshot())::text::bigint - 1)::text AS xid",
+    )
+    .get_result(conn)?;
+    Ok(xid.xid)
+}
+
+/// The id of the current (the redaction's) transaction, as `xid8` text.
+pub(crate) fn transaction_id(conn: &mut PgConnection) -> Result<String, Error> {
+    #[derive(QueryableByName)]
+    struct Xid {
+        #[diesel(sql_type = Text)]
+        xid: String,
+    }
+    let xid: Xid =
+        diesel::sql_query("SELECT pg_current_xact_id()::text AS xid").get_result(conn)?;
+    Ok(xid.xid)
 }
