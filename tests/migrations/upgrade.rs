@@ -79,6 +79,34 @@ fn answers(conn: &mut PgConnection, config: &AuditConfig) -> Vec<String> {
     out
 }
 
+/// The database as 0.1 left it, in `db`: 0.1's migrations (copied into `dir`) run with the
+/// real `diesel`, the chain on with the seal function of the versions before core schema 3
+/// (their canonical payload read the context row only; the upgrade must re-create it), and
+/// events written and sealed. Returns what the read side answers about them, read with
+/// core schema 3's `context` column added in a transaction that is rolled back (this
+/// version's readers take the context an event carries itself; NULL on every 0.1 event).
+fn database_as_0_1_left_it(
+    db: &TestDatabase,
+    conn: &mut PgConnection,
+    config: &AuditConfig,
+    dir: &Path,
+) -> Vec<String> {
+    copy_fixture(dir);
+    diesel(&["migration", "run"], db.url(), dir);
+    ops::chain::enable(conn, config).unwrap();
+    exec(
+        conn,
+        "DO $t$ BEGIN EXECUTE replace(pg_get_functiondef('auditlog_chain_seal'::regproc), \
+         'COALESCE(e.context, c.context)', 'c.context'); END $t$",
+    );
+    write_events(conn, "before");
+    assert!(ops::chain::seal(conn, config).unwrap() > 0);
+    exec(conn, "BEGIN; ALTER TABLE auditlog ADD COLUMN context jsonb");
+    let before = answers(conn, config);
+    exec(conn, "ROLLBACK");
+    before
+}
+
 fn verify_chain_exit_code(url: &str) -> Option<i32> {
     let output = Command::new(env!("CARGO_BIN_EXE_audit-test-app"))
         .arg("verify-chain")
@@ -101,32 +129,10 @@ fn a_0_1_database_upgrades_through_diesel_migration_run() {
     let config = AuditConfig::default();
     let root = tempfile::tempdir().unwrap();
     let dir = root.path();
-    copy_fixture(dir);
-
-    // The database as 0.1 left it: its migrations, a sealed chain, events and contexts.
-    diesel(&["migration", "run"], db.url(), dir);
-    ops::chain::enable(&mut conn, &config).unwrap();
-    // The seal function as versions before core schema 3 made it (their canonical payload
-    // read the context row only); the upgrade must re-create it.
-    exec(
-        &mut conn,
-        "DO $t$ BEGIN EXECUTE replace(pg_get_functiondef('auditlog_chain_seal'::regproc), \
-         'COALESCE(e.context, c.context)', 'c.context'); END $t$",
-    );
-    write_events(&mut conn, "before");
-    assert!(ops::chain::seal(&mut conn, &config).unwrap() > 0);
+    let before = database_as_0_1_left_it(&db, &mut conn, &config, dir);
     let events_before = count(&mut conn, "SELECT count(*) FROM auditlog");
     assert_eq!(events_before, 7);
     assert_eq!(count(&mut conn, "SELECT count(*) FROM auditlog_context"), 3);
-    // This version's readers take the context an event carries itself (core schema 3's
-    // column), so they need the upgrade first: the answers before it are read with the
-    // column added in a transaction that is rolled back (NULL on every 0.1 event).
-    exec(
-        &mut conn,
-        "BEGIN; ALTER TABLE auditlog ADD COLUMN context jsonb",
-    );
-    let before = answers(&mut conn, &config);
-    exec(&mut conn, "ROLLBACK");
 
     // This version notices 0.1's core header and writes one upgrade migration.
     let models = registry([v1::User::track_spec(), Membership::track_spec()]);
@@ -214,24 +220,7 @@ fn a_0_1_database_upgrades_through_init_schema() {
     let mut conn = db.connect();
     let config = AuditConfig::default();
     let root = tempfile::tempdir().unwrap();
-    copy_fixture(root.path());
-    diesel(&["migration", "run"], db.url(), root.path());
-    ops::chain::enable(&mut conn, &config).unwrap();
-    // The seal function as versions before core schema 3 made it (the upgrade re-creates it).
-    exec(
-        &mut conn,
-        "DO $t$ BEGIN EXECUTE replace(pg_get_functiondef('auditlog_chain_seal'::regproc), \
-         'COALESCE(e.context, c.context)', 'c.context'); END $t$",
-    );
-    write_events(&mut conn, "before");
-    assert!(ops::chain::seal(&mut conn, &config).unwrap() > 0);
-    // Read with core schema 3's column added in a transaction rolled back (as above).
-    exec(
-        &mut conn,
-        "BEGIN; ALTER TABLE auditlog ADD COLUMN context jsonb",
-    );
-    let before = answers(&mut conn, &config);
-    exec(&mut conn, "ROLLBACK");
+    let before = database_as_0_1_left_it(&db, &mut conn, &config, root.path());
 
     let status = ops::status::read(&mut conn, &config).unwrap();
     assert_eq!(status.core, CoreStamp::v0_1());
