@@ -199,6 +199,17 @@ impl Report {
             measured: ratio.map_or("not run".into(), |r| format!("{r:.2} × floor")),
             met: ratio.map(|r| r <= 1.3),
         });
+        let one = self.find(Stage::Bulk, Workload::BulkUpdateOneColumn, diff);
+        let ratio = one.first().and_then(|r| r.vs_classic);
+        targets.push(Target {
+            name: format!(
+                "bulk UPDATE of one column of {} rows, auditrum diff vs classic",
+                self.options.rows
+            ),
+            target: "≤ 0.6 × classic (issue 14)".into(),
+            measured: ratio.map_or("not run".into(), |r| format!("{r:.2} × classic")),
+            met: ratio.map(|r| r <= 0.6),
+        });
 
         let row = self.find(Stage::Throughput, Workload::RowUpdate, diff);
         let ratio = row.first().and_then(|r| r.vs_unaudited);
@@ -330,6 +341,7 @@ impl Report {
         let mut all_below = true;
         for (stage, workload) in [
             (Stage::Bulk, Workload::BulkUpdate),
+            (Stage::Bulk, Workload::BulkUpdateOneColumn),
             (Stage::Bulk, Workload::BulkInsert),
             (Stage::Bulk, Workload::BulkDelete),
             (Stage::Throughput, Workload::RowUpdate),

@@ -105,6 +105,7 @@ impl Bench<'_> {
         if self.options.runs(Stage::Bulk) {
             for workload in [
                 Workload::BulkUpdate,
+                Workload::BulkUpdateOneColumn,
                 Workload::BulkInsert,
                 Workload::BulkDelete,
             ] {

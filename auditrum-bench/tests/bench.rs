@@ -41,6 +41,7 @@ fn tiny_run_prints_every_variant() {
     };
     for workload in [
         Workload::BulkUpdate,
+        Workload::BulkUpdateOneColumn,
         Workload::BulkInsert,
         Workload::BulkDelete,
     ] {
@@ -116,6 +117,7 @@ fn floor_writes_what_the_trigger_writes() {
     let cases = [
         (Workload::BulkUpdate, false),
         (Workload::BulkUpdate, true),
+        (Workload::BulkUpdateOneColumn, false),
         (Workload::BulkInsert, false),
         (Workload::BulkDelete, false),
         (Workload::RowUpdate, false),
