@@ -11,9 +11,8 @@ use auditrum_diesel::ops::chain;
 use auditrum_diesel::AuditConfig;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 
-use crate::BenchError;
+use crate::{measure, BenchError};
 
 /// The archived month: 14 months ago, older than `'13 months'`.
 const MONTH_START: &str =
@@ -64,14 +63,13 @@ fn measure(events: u64, verbose: bool) -> Result<Measured, BenchError> {
         eprintln!("archive-memory: writing {events} events");
     }
     fill(&mut conn, &config, events)?;
-    let partition = scalar(
+    let partition = measure::text(
         &mut conn,
         &format!(
             "SELECT ('auditlog_p' || to_char({MONTH_START} AT TIME ZONE 'UTC', 'YYYYMM'))::text"
         ),
     )?;
-    let postgres_bytes = count(
-        &mut conn,
+    let postgres_bytes = measure::bigint(&mut conn,
         &format!(
             "SELECT pg_total_relation_size('{partition}') + pg_total_relation_size('auditlog_context') \
              + pg_total_relation_size('auditlog_chain')"
@@ -159,33 +157,6 @@ fn reset_peak_rss() -> Result<(), BenchError> {
 
 /// This process's peak RSS (VmHWM), in KiB.
 fn peak_rss_kib() -> Result<u64, BenchError> {
-    let status = std::fs::read_to_string("/proc/self/status")
-        .map_err(|e| BenchError::Run(format!("/proc/self/status: {e}")))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+    measure::peak_memory_kib()
         .ok_or_else(|| BenchError::Run("no VmHWM in /proc/self/status".into()))
-}
-
-fn count(conn: &mut PgConnection, sql: &str) -> Result<i64, BenchError> {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    Ok(diesel::sql_query(format!("SELECT ({sql})::bigint AS n"))
-        .get_result::<N>(conn)?
-        .n)
-}
-
-fn scalar(conn: &mut PgConnection, sql: &str) -> Result<String, BenchError> {
-    #[derive(QueryableByName)]
-    struct T {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        t: String,
-    }
-    Ok(diesel::sql_query(format!("SELECT ({sql}) AS t"))
-        .get_result::<T>(conn)?
-        .t)
 }

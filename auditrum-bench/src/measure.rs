@@ -38,14 +38,20 @@ struct Big {
     value: i64,
 }
 
-/// One text value from `sql` (which names it `value`).
+/// The value of `sql`, a scalar query or expression, as text.
 pub fn text(conn: &mut PgConnection, sql: &str) -> Result<String, BenchError> {
-    Ok(diesel::sql_query(sql).get_result::<Text>(conn)?.value)
+    Ok(diesel::sql_query(format!("SELECT ({sql})::text AS value"))
+        .get_result::<Text>(conn)?
+        .value)
 }
 
-/// One bigint value from `sql` (which names it `value`).
+/// The value of `sql`, a scalar query or expression, as a bigint.
 pub fn bigint(conn: &mut PgConnection, sql: &str) -> Result<i64, BenchError> {
-    Ok(diesel::sql_query(sql).get_result::<Big>(conn)?.value)
+    Ok(
+        diesel::sql_query(format!("SELECT ({sql})::bigint AS value"))
+            .get_result::<Big>(conn)?
+            .value,
+    )
 }
 
 /// Bytes of temporary files this database has written (`pg_stat_database.temp_bytes`),
@@ -55,7 +61,7 @@ pub fn temp_bytes(conn: &mut PgConnection) -> Option<i64> {
     let _ = conn.batch_execute("SELECT pg_stat_force_next_flush()");
     bigint(
         conn,
-        "SELECT temp_bytes AS value FROM pg_stat_database WHERE datname = current_database()",
+        "SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()",
     )
     .ok()
 }
@@ -98,11 +104,8 @@ pub struct Machine {
 
 /// Reads the server's version and settings.
 pub fn machine(conn: &mut PgConnection, local: bool) -> Result<Machine, BenchError> {
-    let postgres = text(conn, "SELECT version() AS value")?;
-    let postgres_version_num = bigint(
-        conn,
-        "SELECT current_setting('server_version_num')::bigint AS value",
-    )?;
+    let postgres = text(conn, "SELECT version()")?;
+    let postgres_version_num = bigint(conn, "SELECT current_setting('server_version_num')")?;
     let mut settings = Vec::new();
     for name in [
         "fsync",

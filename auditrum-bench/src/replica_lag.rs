@@ -19,7 +19,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Nullable};
 
-use crate::BenchError;
+use crate::{measure, BenchError};
 
 /// The subscription's name (and its replication slot's).
 const SUBSCRIPTION: &str = "auditrum_log";
@@ -52,7 +52,7 @@ pub fn run(clients: u32, seconds: f64, verbose: bool) -> Result<String, BenchErr
     ))?;
     let _cleanup = DropSubscription(replica_db.url().to_owned());
     wait_until(Duration::from_secs(60), || {
-        Ok(count(
+        Ok(measure::bigint(
             &mut replica,
             "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'",
         )? == 0)
@@ -125,14 +125,14 @@ pub fn run(clients: u32, seconds: f64, verbose: bool) -> Result<String, BenchErr
     }
     chain::seal(&mut primary, &config)?;
     let stopped = Instant::now();
-    let events = count(&mut primary, "SELECT count(*) FROM auditlog")?;
+    let events = measure::bigint(&mut primary, "SELECT count(*) FROM auditlog")?;
     wait_until(Duration::from_secs(120), || {
-        Ok(count(&mut replica, "SELECT count(*) FROM auditlog")? == events)
+        Ok(measure::bigint(&mut replica, "SELECT count(*) FROM auditlog")? == events)
     })?;
     let catch_up = stopped.elapsed().as_secs_f64();
-    let links = count(&mut primary, "SELECT last_seq FROM auditlog_chain_state")?;
+    let links = measure::bigint(&mut primary, "SELECT last_seq FROM auditlog_chain_state")?;
     wait_until(Duration::from_secs(60), || {
-        Ok(count(&mut replica, "SELECT last_seq FROM auditlog_chain_state")? == links)
+        Ok(measure::bigint(&mut replica, "SELECT last_seq FROM auditlog_chain_state")? == links)
     })?;
     if verbose {
         eprintln!("replica-lag: {events} events, {} samples", bytes.len());
@@ -163,7 +163,7 @@ pub fn run(clients: u32, seconds: f64, verbose: bool) -> Result<String, BenchErr
 
 /// The newest event id in `conn`'s log (0 when empty).
 fn newest(conn: &mut PgConnection) -> Result<i64, BenchError> {
-    count(conn, "SELECT coalesce(max(id), 0) FROM auditlog")
+    measure::bigint(conn, "SELECT coalesce(max(id), 0) FROM auditlog")
 }
 
 #[derive(QueryableByName)]
@@ -212,15 +212,4 @@ fn wait_until(
         std::thread::sleep(Duration::from_millis(20));
     }
     Ok(())
-}
-
-fn count(conn: &mut PgConnection, sql: &str) -> Result<i64, BenchError> {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    Ok(diesel::sql_query(format!("SELECT ({sql})::bigint AS n"))
-        .get_result::<N>(conn)?
-        .n)
 }

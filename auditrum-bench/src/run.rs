@@ -48,7 +48,7 @@ pub fn run(options: &Options, url: &str, local_server: bool) -> Result<Report, B
     let exists = measure::bigint(
         &mut control,
         &format!(
-            "SELECT count(*) AS value FROM pg_namespace WHERE nspname = {}",
+            "SELECT count(*) FROM pg_namespace WHERE nspname = {}",
             auditrum_diesel::quote::literal(&scratch.schema)
         ),
     )?;
