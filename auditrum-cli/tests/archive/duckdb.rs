@@ -2,6 +2,7 @@
 //! count per month and one record's history, with who made each change.
 //! Needs the `duckdb` Python package: `pip install duckdb`.
 
+use std::path::Path;
 use std::process::Command;
 
 use diesel::prelude::*;
@@ -11,6 +12,27 @@ use serde_json::{json, Value};
 use crate::{archivable, archive_dir, month, run_archive, verify};
 
 const QUERIES: &str = include_str!("duckdb_queries.py");
+
+/// What `duckdb_queries.py` answers (JSON) about the archive in `dir` and its record `key`.
+pub fn duckdb_queries(dir: &Path, key: &str) -> Value {
+    let script = dir
+        .join("..")
+        .join(format!("duckdb_queries_{}.py", std::process::id()));
+    std::fs::write(&script, QUERIES).unwrap();
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(dir)
+        .arg(key)
+        .output()
+        .expect("python3 runs");
+    let _ = std::fs::remove_file(&script);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
 
 #[derive(QueryableByName)]
 struct Event {
@@ -61,24 +83,7 @@ fn duckdb_counts_and_one_records_history_match_postgresql() {
     let (code, text) = run_archive(&db, dir.path(), &[]);
     assert_eq!(code, Some(0), "{text}");
 
-    let script = dir
-        .path()
-        .join("..")
-        .join(format!("duckdb_queries_{}.py", std::process::id()));
-    std::fs::write(&script, QUERIES).unwrap();
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(dir.path())
-        .arg("42")
-        .output()
-        .expect("python3 runs");
-    let _ = std::fs::remove_file(&script);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let answer = duckdb_queries(dir.path(), "42");
 
     assert_eq!(answer["months"], json!([[month, 20_000]]));
     let expected: Vec<Value> = ours

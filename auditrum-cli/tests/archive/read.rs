@@ -2,7 +2,6 @@
 //! state at an instant are what they were before archiving, and what DuckDB reads from the
 //! same files.
 
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -80,24 +79,7 @@ fn history_and_as_of_with_the_archive_answer_as_before_archiving_and_as_duckdb()
     }
 
     // DuckDB reads the same history from the files.
-    let script = dir
-        .path()
-        .join("..")
-        .join(format!("duckdb_read_{}.py", std::process::id()));
-    std::fs::write(&script, include_str!("duckdb_queries.py")).unwrap();
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(dir.path())
-        .arg("42")
-        .output()
-        .expect("python3 runs");
-    let _ = std::fs::remove_file(&script);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let duck: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let duck = crate::duckdb::duckdb_queries(dir.path(), "42");
     let text_json = |v: &Value| match v.as_str() {
         Some(text) => serde_json::from_str::<Value>(text).unwrap(),
         None => Value::Null,
