@@ -2,7 +2,6 @@
 //! state at an instant are what they were before archiving, and what DuckDB reads from the
 //! same files.
 
-
 use serde_json::Value;
 
 use crate::common::{cli, stderr, stdout};

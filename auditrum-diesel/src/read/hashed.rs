@@ -45,7 +45,7 @@ pub fn hashed_events(
     // the column is stored.
     let query = format!(
         "WITH wanted AS MATERIALIZED (SELECT {hash} AS h) \
-         SELECT {event}, COALESCE(e.context, c.context) AS context \
+         SELECT {event}, {context} AS context \
          FROM wanted, {events} e LEFT JOIN {contexts} c ON c.id = e.context_id \
          WHERE e.table_name = $1 AND e.table_schema = $2 \
            AND (e.new_data ->> $3 = wanted.h OR e.old_data ->> $3 = wanted.h \
@@ -54,6 +54,7 @@ pub fn hashed_events(
          ORDER BY e.id",
         hash = hmac::call(config, "$4::text"),
         event = super::load::EVENT,
+        context = super::EVENT_CONTEXT,
         events = config.qualified_table(),
         contexts = config.qualified_context_table(),
     );

@@ -51,12 +51,13 @@ fn live_history(
     key: &str,
 ) -> Result<Vec<EventWithContext>, Error> {
     let query = format!(
-        "SELECT {EVENT}, COALESCE(e.context, c.context) AS context \
+        "SELECT {EVENT}, {CONTEXT} AS context \
          FROM {events} e LEFT JOIN {contexts} c ON c.id = e.context_id \
          WHERE e.table_name = $1 AND e.table_schema = $2 \
            AND (e.record_id = $3 OR e.old_record_id = $3 OR e.operation::text = 'DDL') \
          ORDER BY e.id",
         EVENT = super::load::EVENT,
+        CONTEXT = super::EVENT_CONTEXT,
         events = config.qualified_table(),
         contexts = config.qualified_context_table(),
     );

@@ -29,6 +29,12 @@ mod hashed;
 mod history;
 mod installed;
 mod key;
+/// SQL: the context of event `e`, whether it carries it itself (a statement of one row,
+/// core schema 3) or points at its context row `c` (`LEFT JOIN <contexts> c ON c.id =
+/// e.context_id`). Every reader takes it so; the chain's payload spells it out too
+/// (`ops/chain/canonical.rs`).
+pub(crate) const EVENT_CONTEXT: &str = "COALESCE(e.context, c.context)";
+
 mod load;
 mod materialize;
 pub mod protected;

@@ -46,11 +46,12 @@ pub(crate) fn load_contexts(
         context: EventContext,
     }
     let rows: Vec<Row> = diesel::sql_query(format!(
-        "SELECT e.id, COALESCE(e.context, c.context) AS context \
-         FROM {} e LEFT JOIN {} c ON c.id = e.context_id \
-         WHERE e.id = ANY($1) AND COALESCE(e.context, c.context) IS NOT NULL",
-        config.qualified_table(),
-        config.qualified_context_table()
+        "SELECT e.id, {context} AS context \
+         FROM {events} e LEFT JOIN {contexts} c ON c.id = e.context_id \
+         WHERE e.id = ANY($1) AND {context} IS NOT NULL",
+        context = crate::read::EVENT_CONTEXT,
+        events = config.qualified_table(),
+        contexts = config.qualified_context_table()
     ))
     .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(ids)
     .load(conn)?;

@@ -70,7 +70,7 @@ pub(crate) fn column_expr(column: &str) -> &'static str {
         "new_data" => "e.new_data",
         "meta" => "e.meta",
         // The event's own context (one-row statements, core schema 3), else its row's.
-        "context" => "COALESCE(e.context, c.context)",
+        "context" => crate::read::EVENT_CONTEXT,
         _ => unreachable!("not a JSON column of the log: {column}"),
     }
 }
