@@ -1,4 +1,4 @@
--- auditrum: core public.auditlog v3 721f69957aec7304721a02f187369ed749a9627e138ed6f2354d19f92b522ee7
+-- auditrum: core public.auditlog v3 7670f2ee85d8fabecdb2239af9a715cb26e6fd4c26cbbf79f3d69cc17b1c79c8
 -- Written by auditrum-diesel `makemigrations`. The `-- auditrum:` lines above tell
 -- it what this migration installs: keep them as they are.
 
@@ -210,4 +210,4 @@ $auditrum$;
 SELECT "public"."auditlog_add_partitions"(1);
 
 -- The version of this core schema, read by `sync` to know when to upgrade it.
-COMMENT ON TABLE "public"."auditlog" IS 'auditrum core v3 721f69957aec7304721a02f187369ed749a9627e138ed6f2354d19f92b522ee7';
+COMMENT ON TABLE "public"."auditlog" IS 'auditrum core v3 7670f2ee85d8fabecdb2239af9a715cb26e6fd4c26cbbf79f3d69cc17b1c79c8';

@@ -84,6 +84,39 @@ fn a_change_to_null_is_recorded() {
     );
 }
 
+/// The diff drops unchanged columns' keys only: a change to or from NULL keeps its null
+/// inside `{"old", "new"}`, in a statement of one row and of several.
+#[test]
+fn changes_from_and_to_null_keep_their_nulls_in_bulk_too() {
+    let (_db, mut conn) = setup();
+    exec(
+        &mut conn,
+        "INSERT INTO users VALUES (1, 'a@x.org', NULL, 's', now()), (2, 'b@x.org', 'Bo', 's', now())",
+    );
+    exec(
+        &mut conn,
+        "UPDATE users SET name = CASE id WHEN 1 THEN 'Ann' END, email = CASE id WHEN 2 THEN NULL ELSE email END",
+    );
+    let events = events(&mut conn);
+    assert_eq!(events.len(), 4);
+    let by_record = |id: &str| {
+        events[2..]
+            .iter()
+            .find(|e| e.record_id.as_deref() == Some(id))
+            .and_then(|e| e.diff.clone())
+    };
+    assert_eq!(
+        by_record("1"),
+        Some(json!({"name": change(json!(null), json!("Ann"))}))
+    );
+    assert_eq!(
+        by_record("2"),
+        Some(
+            json!({"email": change(json!("b@x.org"), json!(null)), "name": change(json!("Bo"), json!(null))})
+        )
+    );
+}
+
 #[test]
 fn an_update_that_changes_nothing_tracked_writes_no_event() {
     let (_db, mut conn) = setup();

