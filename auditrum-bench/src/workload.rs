@@ -353,11 +353,13 @@ impl Setup<'_> {
         Ok(())
     }
 
-    /// The wiki-style row-level trigger and its plain table.
+    /// The wiki-style row-level trigger and its plain table, with a primary key and a record
+    /// index (table and key: without one, a record's history is a scan of the whole log).
     fn classic_sql(&self) -> String {
         let log = self.scratch.qualified(self.log);
         let function = self.scratch.qualified(&format!("{}_capture", self.log));
         let trigger = quote::ident(&format!("{}_capture", self.log));
+        let record_index = quote::ident(&format!("{}_record_idx", self.log));
         let setting = quote::literal(CONTEXT_SETTING);
         format!(
             "CREATE TABLE {log} (
@@ -371,6 +373,7 @@ impl Setup<'_> {
                  old_data jsonb,
                  new_data jsonb
              );
+             CREATE INDEX {record_index} ON {log} (table_name, (COALESCE(new_data, old_data) ->> 'id'));
              CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $classic$
              BEGIN
                  INSERT INTO {log} (table_schema, table_name, operation, txid, context, old_data, new_data)
