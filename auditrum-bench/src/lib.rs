@@ -13,6 +13,7 @@ mod pgbench;
 mod replica_lag;
 mod report;
 mod run;
+mod server_cpu;
 mod workload;
 
 pub use args::{Format, Options, Stage};

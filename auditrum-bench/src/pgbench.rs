@@ -16,6 +16,8 @@ use crate::workload::{Variant, CONTEXT_SETTING};
 pub struct Bench {
     /// Transactions per second (pgbench's figure without connection time).
     pub tps: f64,
+    /// Transactions it completed.
+    pub transactions: Option<u64>,
 }
 
 /// Where `pgbench` is: next to the server binaries, or on PATH. Debian and Ubuntu ship it
@@ -103,7 +105,21 @@ pub fn run(
     let tps = parse_tps(&stdout).ok_or_else(|| {
         BenchError::Run(format!("pgbench printed no tps line:\n{stdout}\n{stderr}"))
     })?;
-    Ok(Bench { tps })
+    Ok(Bench {
+        tps,
+        transactions: parse_transactions(&stdout),
+    })
+}
+
+/// `number of transactions actually processed: 12345` → 12345.
+fn parse_transactions(stdout: &str) -> Option<u64> {
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("number of transactions actually processed: "))?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// `tps = 1234.567 (without initial connection time)` → 1234.567.
@@ -130,6 +146,9 @@ mod tests {
                    tps = 3947.251 (without initial connection time)\n";
         assert_eq!(super::parse_tps(out), Some(3947.251));
         assert_eq!(super::parse_tps("nothing"), None);
+        let out = "number of transactions actually processed: 19736\nlatency average = 0.5 ms\n";
+        assert_eq!(super::parse_transactions(out), Some(19736));
+        assert_eq!(super::parse_transactions("nothing"), None);
     }
 
     #[test]

@@ -50,6 +50,16 @@ pub struct Row {
     pub seal_seconds: Option<f64>,
     /// Median microseconds of sealing per transaction (link).
     pub seal_us_per_transaction: Option<f64>,
+    /// Server stage: median CPU microseconds of the whole server per transaction.
+    #[serde(default)]
+    pub server_cpu_us: Option<f64>,
+    /// Server stage: median of the per-round ratios of that CPU to the classic trigger's
+    /// (below 1: cheaper for the server).
+    #[serde(default)]
+    pub cpu_vs_classic: Option<f64>,
+    /// Server stage: the same against the unaudited run.
+    #[serde(default)]
+    pub cpu_vs_unaudited: Option<f64>,
 }
 
 impl Row {
@@ -86,6 +96,9 @@ impl Row {
             temp_bytes: runs.temp_bytes,
             seal_seconds: runs.seal.map(|s| s.0),
             seal_us_per_transaction: runs.seal.map(|s| s.1),
+            server_cpu_us: runs.cpu_us,
+            cpu_vs_classic: None,
+            cpu_vs_unaudited: None,
         }
     }
 }
@@ -178,6 +191,21 @@ impl Report {
             .iter()
             .filter(|r| r.stage == stage && r.workload == workload && r.variant_kind == variant)
             .collect()
+    }
+
+    /// Server stage, auditrum diff against classic: the median per-round ratio of server
+    /// CPU per transaction, and the ratio of what each adds over unaudited (medians).
+    fn server_cpu(&self, workload: Workload) -> Option<(f64, f64)> {
+        let cpu = |variant| -> Option<&Row> {
+            self.find(Stage::Server, workload, variant)
+                .into_iter()
+                .next()
+        };
+        let ours = cpu(Variant::diff())?;
+        let classic = cpu(Variant::Classic)?.server_cpu_us?;
+        let unaudited = cpu(Variant::Unaudited)?.server_cpu_us?;
+        let capture = (ours.server_cpu_us? - unaudited) / (classic - unaudited);
+        Some((ours.cpu_vs_classic?, capture))
     }
 
     fn evaluate(&self) -> Vec<Target> {
@@ -296,6 +324,14 @@ impl Report {
             let figures = row
                 .first()
                 .and_then(|r| Some((r.vs_classic?, r.vs_unaudited?)));
+            let cpu = self
+                .server_cpu(workload)
+                .map_or(String::new(), |(whole, capture)| {
+                    format!(
+                        "; server CPU per transaction {whole:.2} × classic's, the capture's own \
+                     (over unaudited) {capture:.2} × classic's"
+                    )
+                });
             targets.push(Target {
                 name: format!(
                     "{} server-bound (pgbench), {} clients, auditrum diff",
@@ -304,7 +340,7 @@ impl Report {
                 ),
                 target: "≥ 1.1 × classic and ≥ 70 % of unaudited".into(),
                 measured: figures.map_or("not run".into(), |(c, u)| {
-                    format!("{c:.2} × classic, {:.0} % of unaudited", u * 100.0)
+                    format!("{c:.2} × classic, {:.0} % of unaudited{cpu}", u * 100.0)
                 }),
                 met: figures.map(|(c, u)| c >= 1.1 && u >= 0.7),
             });
@@ -577,13 +613,14 @@ impl Report {
             );
             let _ = writeln!(
                 out,
-                "| workload | variant | median tps | runs tps | % of unaudited | × classic | bytes/event |"
+                "| workload | variant | median tps | runs tps | % of unaudited | × classic | bytes/event \
+                 | server CPU µs/tx | CPU × unaudited | CPU × classic |"
             );
-            let _ = writeln!(out, "|---|---|---:|---|---:|---:|---:|");
+            let _ = writeln!(out, "|---|---|---:|---|---:|---:|---:|---:|---:|---:|");
             for r in server {
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {:.0} | {} | {} | {} | {} |",
+                    "| {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} |",
                     r.workload.label(),
                     r.variant,
                     r.median,
@@ -591,6 +628,9 @@ impl Report {
                     percent(r.vs_unaudited),
                     times(r.vs_classic),
                     count(r.bytes_per_event),
+                    count(r.server_cpu_us),
+                    times(r.cpu_vs_unaudited),
+                    times(r.cpu_vs_classic),
                 );
             }
         }

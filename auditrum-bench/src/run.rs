@@ -12,6 +12,7 @@ use crate::error::{redact, BenchError};
 use crate::measure::{self, median, median_ratio};
 use crate::pgbench;
 use crate::report::{Report, Row};
+use crate::server_cpu::Postmaster;
 use crate::workload::{Scratch, Setup, Variant, Workload};
 
 /// Rows per transaction when the chain stage fills the log up to a size.
@@ -28,6 +29,8 @@ struct Run {
     temp_bytes: Option<i64>,
     /// Seal after the run: links, seconds.
     seal: Option<(i64, f64)>,
+    /// Server stage: CPU microseconds of the whole server per transaction.
+    cpu_us: Option<f64>,
 }
 
 /// Runs the benchmark against the database at `url`.
@@ -58,13 +61,23 @@ pub fn run(options: &Options, url: &str, local_server: bool) -> Result<Report, B
             scratch.schema
         )));
     }
+    let postmaster = Postmaster::find(&mut control);
+    let mut notes = Vec::new();
+    if postmaster.is_none() && options.runs(Stage::Server) {
+        notes.push(
+            "server CPU per transaction not measured: the server is not on this host, or this \
+             role may not read its postmaster.pid (superuser or pg_read_server_files)"
+                .into(),
+        );
+    }
     let mut bench = Bench {
         options,
         url,
         scratch,
         control,
+        postmaster,
         rows: Vec::new(),
-        notes: Vec::new(),
+        notes,
     };
     let outcome = bench.stages();
     let dropped = bench.scratch.drop(&mut bench.control);
@@ -84,6 +97,8 @@ struct Bench<'a> {
     url: &'a str,
     scratch: Scratch,
     control: PgConnection,
+    /// The local server's postmaster, for the server stage's CPU per transaction.
+    postmaster: Option<Postmaster>,
     rows: Vec<Row>,
     notes: Vec<String>,
 }
@@ -198,6 +213,8 @@ impl Bench<'_> {
             if variant.auditrum_log() {
                 row.vs_classic = classic.as_ref().map(|c| median_ratio(&mine, c));
             }
+            row.cpu_vs_classic = cpu_ratio(i, variants, &runs, Variant::Classic);
+            row.cpu_vs_unaudited = cpu_ratio(i, variants, &runs, Variant::Unaudited);
             self.rows.push(row);
         }
         Ok(())
@@ -260,6 +277,7 @@ impl Bench<'_> {
             footprint,
             temp_bytes: temp_before.zip(temp_after).map(|(b, a)| a - b),
             seal,
+            cpu_us: None,
         })
     }
 
@@ -291,6 +309,7 @@ impl Bench<'_> {
             footprint,
             temp_bytes: None,
             seal,
+            cpu_us: None,
         })
     }
 
@@ -307,6 +326,7 @@ impl Bench<'_> {
         let statement =
             Self::target(&scratch, variant).statement(workload, self.options.rows, ":id");
         let script = pgbench::script(&statement, self.options.rows, variant);
+        let cpu_before = self.postmaster.and_then(|p| p.cpu_seconds());
         let bench = pgbench::run(
             pgbench,
             self.url,
@@ -314,6 +334,16 @@ impl Bench<'_> {
             self.options.clients,
             self.options.seconds,
         )?;
+        // The postmaster reaps pgbench's backends (and adds their time to its children's)
+        // a moment after they exit.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let cpu_after = self.postmaster.and_then(|p| p.cpu_seconds());
+        let cpu_us = match (cpu_before, cpu_after, bench.transactions) {
+            (Some(before), Some(after), Some(n)) if n > 0 => {
+                Some((after - before) * 1e6 / n as f64)
+            }
+            _ => None,
+        };
         let footprint = grown(
             Self::target(&scratch, variant).footprint(&mut self.control)?,
             baseline,
@@ -323,6 +353,7 @@ impl Bench<'_> {
             footprint,
             temp_bytes: None,
             seal: None,
+            cpu_us,
         })
     }
 
@@ -434,6 +465,7 @@ impl Bench<'_> {
                         footprint: None,
                         temp_bytes: None,
                         seal,
+                        cpu_us: None,
                     });
                 }
             }
@@ -484,6 +516,19 @@ pub struct RunsView {
     pub temp_bytes: Option<f64>,
     /// Median seal seconds and median microseconds per link.
     pub seal: Option<(f64, f64)>,
+    /// Median server CPU microseconds per transaction.
+    pub cpu_us: Option<f64>,
+}
+
+/// Median of the per-round ratios of the server CPU per transaction of `variants[i]` to
+/// that of `other` (`None` without CPU figures, or when `variants[i]` is `other`).
+fn cpu_ratio(i: usize, variants: &[Variant], runs: &[Vec<Run>], other: Variant) -> Option<f64> {
+    let j = variants
+        .iter()
+        .position(|v| *v == other)
+        .filter(|&j| j != i)?;
+    let cpu = |runs: &[Run]| -> Option<Vec<f64>> { runs.iter().map(|r| r.cpu_us).collect() };
+    Some(median_ratio(&cpu(&runs[i])?, &cpu(&runs[j])?))
 }
 
 fn runs_view(runs: &[Run]) -> RunsView {
@@ -505,5 +550,6 @@ fn runs_view(runs: &[Run]) -> RunsView {
                 .filter(|(l, _)| *l > 0)
                 .map(|(l, s)| s * 1e6 / l as f64)
         })),
+        cpu_us: collect(&|r| r.cpu_us),
     }
 }
