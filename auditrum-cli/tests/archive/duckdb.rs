@@ -15,14 +15,25 @@ const QUERIES: &str = include_str!("duckdb_queries.py");
 
 /// What `duckdb_queries.py` answers (JSON) about the archive in `dir` and its record `key`.
 pub fn duckdb_queries(dir: &Path, key: &str) -> Value {
+    let out = run_python(
+        dir,
+        "duckdb_queries",
+        QUERIES,
+        &[dir.as_os_str(), key.as_ref()],
+    );
+    serde_json::from_slice(&out).unwrap()
+}
+
+/// Runs the Python `source` (written beside the archive `dir`, as `<name>_<pid>.py`) with
+/// `args`; panics with its stderr when it fails. Returns its stdout.
+fn run_python(dir: &Path, name: &str, source: &str, args: &[&std::ffi::OsStr]) -> Vec<u8> {
     let script = dir
         .join("..")
-        .join(format!("duckdb_queries_{}.py", std::process::id()));
-    std::fs::write(&script, QUERIES).unwrap();
+        .join(format!("{name}_{}.py", std::process::id()));
+    std::fs::write(&script, source).unwrap();
     let out = Command::new("python3")
         .arg(&script)
-        .arg(dir)
-        .arg(key)
+        .args(args)
         .output()
         .expect("python3 runs");
     let _ = std::fs::remove_file(&script);
@@ -31,7 +42,7 @@ pub fn duckdb_queries(dir: &Path, key: &str) -> Value {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    out.stdout
 }
 
 #[derive(QueryableByName)]
@@ -113,29 +124,17 @@ fn a_row_rewritten_with_a_matching_manifest_is_found_by_the_chain() {
     let (code, text) = verify(&db, dir.path());
     assert_eq!(code, Some(0), "{text}");
 
-    let script = dir
-        .path()
-        .join("..")
-        .join(format!("duckdb_rewrite_{}.py", std::process::id()));
-    std::fs::write(&script, include_str!("duckdb_rewrite.py")).unwrap();
     let events = dir
         .path()
         .join(format!("table=auditlog/month={month}/part-0.parquet"));
     let manifest = dir
         .path()
         .join(format!("_manifests/table=auditlog/month={month}.json"));
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(&events)
-        .arg(&manifest)
-        .arg("700")
-        .output()
-        .expect("python3 runs");
-    let _ = std::fs::remove_file(&script);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_python(
+        dir.path(),
+        "duckdb_rewrite",
+        include_str!("duckdb_rewrite.py"),
+        &[events.as_os_str(), manifest.as_os_str(), "700".as_ref()],
     );
 
     let (code, text) = verify(&db, dir.path());
